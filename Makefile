@@ -1,0 +1,44 @@
+# The two commands a new user needs: `make run` (the whole pipeline once, on the embedded default) and
+# `make test` (every test). Both install what they need: uv (with pip, if missing) and the locked environment.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+STATE := .medallion
+MANIFEST := target/manifest.json
+DBT_SOURCES := dbt_project.yml profiles.yml $(shell find dbt_project seeds macros tests/dbt_project -type f 2>/dev/null)
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+
+.PHONY: help install manifest run test sandbox clean
+
+help:
+	@echo "make run      - run the pipeline once end to end on the embedded default (DuckDB + sandbox org)"
+	@echo "make test     - run every test"
+	@echo "make sandbox  - serve the simulated Salesforce org and Hightouch API in the foreground (SCALE=1.0)"
+	@echo "make manifest - build the dbt manifest Cosmos renders the DAG from"
+	@echo "make clean    - remove local state (.medallion/) and dbt's target/"
+
+install: .venv/.installed
+
+.venv/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen --python 3.11
+	@touch $@
+
+manifest: $(MANIFEST)
+
+$(MANIFEST): .venv/.installed $(DBT_SOURCES)
+	$(UV) run --frozen dbt parse --quiet
+
+run: install manifest
+	$(UV) run --frozen python scripts/run_local.py
+
+test: install manifest
+	$(UV) run --frozen pytest
+
+sandbox: install manifest
+	$(UV) run --frozen python -m sandbox --state-dir $(STATE)/sandbox --manifest $(MANIFEST) \
+		--warehouse $(STATE)/warehouse.duckdb $(if $(SCALE),--scale $(SCALE))
+
+clean:
+	rm -rf $(STATE) target logs

@@ -1,0 +1,43 @@
+"""Cosmos task groups for the medallion layers, all rendered from the manifest the Makefile builds."""
+
+from __future__ import annotations
+
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+from medallion import config
+
+PROJECT = ProjectConfig(
+    dbt_project_path=config.PROJECT_ROOT,
+    manifest_path=config.MANIFEST_PATH,
+    install_dbt_deps=False,
+    env_vars=config.DBT_ENV,
+)
+PROFILE = ProfileConfig(
+    profile_name=config.DBT_PROFILE, target_name=config.DBT_TARGET, profiles_yml_filepath=config.PROFILES_PATH
+)
+EXECUTION = ExecutionConfig(execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER)
+
+# Which dbt nodes each layer's group renders (Cosmos selectors on the project's paths).
+LAYER_SELECTORS = {
+    "bronze": ["path:dbt_project/bronze"],
+    "silver": ["path:seeds", "path:dbt_project/silver"],
+    "gold": ["path:dbt_project/gold"],
+}
+
+
+def dbt_layer_group(layer: str, default_args: dict) -> DbtTaskGroup:
+    return DbtTaskGroup(
+        group_id=layer,
+        project_config=PROJECT,
+        profile_config=PROFILE,
+        execution_config=EXECUTION,
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            select=LAYER_SELECTORS[layer],
+            test_behavior=TestBehavior.AFTER_EACH,
+            emit_datasets=layer == "gold",
+        ),
+        operator_args={"pool": config.WRITER_POOL},
+        default_args=default_args,
+    )

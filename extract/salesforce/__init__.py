@@ -1,0 +1,1 @@
+"""Salesforce: login through the Airflow connection, describe, Bulk API 2.0 query jobs streamed to disk."""

@@ -1,0 +1,35 @@
+"""Read a sync's model from the warehouse into a CSV file, as Hightouch queries the model before a sync."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+
+class ModelReadError(Exception):
+    pass
+
+
+def export_model_to_csv(warehouse: Path, schema: str, table: str, out: Path, attempts: int = 20) -> list[str]:
+    """Write the model's rows to `out` (CSV with header) and return the column names.
+
+    DuckDB lets one process write a file; while a writer holds it, wait and try again.
+    """
+    if not warehouse.exists():
+        raise ModelReadError(f"warehouse {warehouse} does not exist: run the pipeline first")
+    last_error: Exception | None = None
+    for _ in range(attempts):
+        try:
+            with duckdb.connect(str(warehouse), read_only=True) as con:
+                relation = f'"{schema}"."{table}"'
+                columns = [r[0] for r in con.execute(f"select * from {relation} limit 0").description]
+                con.execute(f"copy (select * from {relation}) to '{out}' (format csv, header true)")
+                return columns
+        except duckdb.CatalogException as exc:
+            raise ModelReadError(f"model {schema}.{table} not found in {warehouse}: {exc}") from None
+        except duckdb.IOException as exc:  # locked by a writer
+            last_error = exc
+            time.sleep(0.5)
+    raise ModelReadError(f"could not read {warehouse}: {last_error}")

@@ -1,0 +1,86 @@
+"""The local environment `make run` and the end-to-end tests share: Airflow settings, its database, the sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def airflow_env(root: Path, state: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "AIRFLOW_HOME": str(state / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
+        "DO_NOT_TRACK": "1",
+        "SCARF_NO_ANALYTICS": "true",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "MEDALLION_STATE_DIR": str(state),
+        "MEDALLION_DUCKDB_PATH": env.get("MEDALLION_DUCKDB_PATH", str(state / "warehouse.duckdb")),
+        "MEDALLION_MANIFEST_PATH": str(root / "target" / "manifest.json"),
+    })
+    venv_bin = str(Path(sys.executable).parent)
+    env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def ensure_airflow_db(env: dict[str, str], state: Path) -> None:
+    """Create Airflow's SQLite metadata database once, and the one-slot pool DuckDB's single writer needs."""
+    marker = state / "airflow" / ".migrated"
+    if marker.exists():
+        return
+    (state / "airflow").mkdir(parents=True, exist_ok=True)
+    for cmd in (["airflow", "db", "migrate"],
+                ["airflow", "pools", "set", "duckdb_writer", "1", "DuckDB allows one writer process"]):
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    marker.touch()
+
+
+@dataclass
+class RunningSandbox:
+    process: subprocess.Popen
+    values: dict[str, str]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_sandbox(root: Path, state: Path, env: dict[str, str]) -> RunningSandbox:
+    """Start `python -m sandbox`, read its KEY=value lines, and point env's connections and CA bundle at it."""
+    cmd = [sys.executable, "-m", "sandbox", "--state-dir", str(state / "sandbox"),
+           "--manifest", env["MEDALLION_MANIFEST_PATH"], "--warehouse", env["MEDALLION_DUCKDB_PATH"]]
+    log = (state / "logs" / "sandbox.log").open("w")
+    process = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    values: dict[str, str] = {}
+    for line in process.stdout:
+        line = line.strip()
+        if line == "SANDBOX_READY":
+            break
+        if "=" in line:
+            key, value = line.split("=", 1)
+            values[key] = value
+    else:
+        raise RuntimeError(f"the sandbox stopped before it was ready; see {state / 'logs' / 'sandbox.log'}")
+    host = values["SALESFORCE_URL"].removeprefix("https://")
+    env["AIRFLOW_CONN_SALESFORCE_DEFAULT"] = json.dumps({
+        "conn_type": "salesforce", "login": values["SALESFORCE_USERNAME"], "password": values["SALESFORCE_PASSWORD"],
+        "extra": {"security_token": values["SALESFORCE_TOKEN"], "domain": f"{host}/services/Soap/u/59.0#"},
+    })
+    env["AIRFLOW_CONN_HIGHTOUCH_DEFAULT"] = json.dumps({
+        "conn_type": "http", "host": values["HIGHTOUCH_URL"], "password": values["HIGHTOUCH_TOKEN"],
+    })
+    env["REQUESTS_CA_BUNDLE"] = env["CURL_CA_BUNDLE"] = values["CA_BUNDLE"]
+    return RunningSandbox(process, values)
