@@ -23,7 +23,7 @@ def airflow_env(root: Path, state: Path) -> dict[str, str]:
         "SCARF_NO_ANALYTICS": "true",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "MEDALLION_STATE_DIR": str(state),
-        "MEDALLION_DUCKDB_PATH": env.get("MEDALLION_DUCKDB_PATH", str(state / "warehouse.duckdb")),
+        "MEDALLION_DUCKDB_PATH": str(state / "warehouse.duckdb"),
         "MEDALLION_MANIFEST_PATH": str(root / "target" / "manifest.json"),
     })
     venv_bin = str(Path(sys.executable).parent)

@@ -41,7 +41,7 @@ def print_summary(summary: dict, seconds: float) -> None:
 
 def main() -> int:
     started = time.monotonic()
-    state = ROOT / ".medallion"
+    state = Path(os.environ.get("MEDALLION_STATE_DIR", ROOT / ".medallion")).resolve()
     (state / "logs").mkdir(parents=True, exist_ok=True)
     env = airflow_env(ROOT, state)
     ensure_airflow_db(env, state)
