@@ -10,6 +10,7 @@ from medallion import config
 PROJECT = ProjectConfig(
     dbt_project_path=config.PROJECT_ROOT,
     manifest_path=config.MANIFEST_PATH,
+    models_relative_path="dbt_project",  # the design card's layout: models in dbt_project/, not models/
     install_dbt_deps=False,
     env_vars=config.DBT_ENV,
 )

@@ -12,12 +12,12 @@ from airflow.dag_processing.dagbag import BundleDagBag
 
 dags_folder = Path(sys.argv[1])
 started = time.perf_counter()
-bag = BundleDagBag(dag_folder=str(dags_folder), bundle_path=dags_folder, include_examples=False)
+bag = BundleDagBag(dag_folder=str(dags_folder), bundle_path=dags_folder)
 seconds = time.perf_counter() - started
 out = {"import_errors": {str(k): str(v) for k, v in bag.import_errors.items()}, "seconds": seconds, "dags": {}}
 for dag_id, dag in bag.dags.items():
     out["dags"][dag_id] = {
-        "tasks": {t.task_id: {"upstream": sorted(t.upstream_task_ids), "trigger_rule": str(t.trigger_rule),
+        "tasks": {t.task_id: {"upstream": sorted(t.upstream_task_ids), "trigger_rule": getattr(t.trigger_rule, "value", str(t.trigger_rule)),
                               "retries": t.retries, "pool": t.pool,
                               "exponential_backoff": bool(getattr(t, "retry_exponential_backoff", False)),
                               "type": type(t).__name__}

@@ -51,8 +51,8 @@ def test_layers_run_in_order_with_tests_after_models(parsed):
     test_tasks = [t for t in tasks if t.endswith(".test")]
     assert test_tasks, "Cosmos rendered no test tasks"
     for test_task in test_tasks:
-        run_task = test_task.removesuffix(".test") + ".run"
-        assert run_task in tasks[test_task]["upstream"], f"{test_task} does not run after {run_task}"
+        node = test_task.removesuffix(".test")
+        assert {f"{node}.run", f"{node}.seed"} & set(tasks[test_task]["upstream"]), f"{test_task} runs before {node}"
     first_bronze = [t for t, v in tasks.items() if t.startswith("bronze.") and
                     any(u.startswith("extract.") for u in v["upstream"])]
     assert first_bronze, "bronze does not wait for extraction"
