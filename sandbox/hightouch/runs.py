@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
 import logging
+from collections.abc import Callable
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -57,10 +59,12 @@ class SyncRun:
 class SyncRunner:
     """Holds the syncs and their runs; executes one run at a time per sync, like Hightouch."""
 
-    def __init__(self, syncs: list[SyncDefinition], warehouse: Path, salesforce: SalesforceCredentials):
+    def __init__(self, syncs: list[SyncDefinition], warehouse: Path,
+                 salesforce: Callable[[], SalesforceCredentials], log_path: Path | None = None):
         self.syncs = {s.id: s for s in syncs}
         self.warehouse = warehouse
         self.salesforce = salesforce
+        self.log_path = log_path
         self.runs: dict[str, SyncRun] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -90,7 +94,7 @@ class SyncRunner:
                     model_csv = Path(tmp) / "model.csv"
                     export_model_to_csv(self.warehouse, run.sync.model_schema, run.sync.model_table, model_csv)
                     run.status = "processing"
-                    planned, result = apply_sync(self.salesforce, run.sync, model_csv, Path(tmp))
+                    planned, result = apply_sync(self.salesforce(), run.sync, model_csv, Path(tmp))
                 run.query_size = planned
                 if run.sync.mode == "insert":
                     run.planned = _counts(added=planned)
@@ -109,3 +113,11 @@ class SyncRunner:
                 run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
             finally:
                 run.finished_at = _now()
+                self._record(run)
+
+    def _record(self, run: SyncRun) -> None:
+        """Append the finished run to the JSONL run log, which outlives the process."""
+        if self.log_path is None:
+            return
+        with self._lock, self.log_path.open("a") as log_file:
+            log_file.write(json.dumps({"slug": run.sync.slug, **run.as_api()}) + "\n")

@@ -47,7 +47,8 @@ def hightouch_conn(hightouch_sandbox, monkeypatch):
 def stage_sync_rows(warehouse, rows) -> None:
     with duckdb.connect(str(warehouse)) as con:
         con.execute("delete from gold.sync_salesforce__account_update")
-        con.executemany("insert into gold.sync_salesforce__account_update values (?, ?, ?, ?, ?, ?)", rows)
+        if rows:
+            con.executemany("insert into gold.sync_salesforce__account_update values (?, ?, ?, ?, ?, ?)", rows)
 
 
 def operator(**kwargs) -> HightouchTriggerSyncOperator:

@@ -1,0 +1,47 @@
+with live_opportunities as (
+
+    select * from {{ ref('int_salesforce__opportunity_versions') }}
+    where {{ is_live_version() }}
+
+),
+
+accounts as (
+
+    select account_id, customer_key from {{ ref('int_salesforce__accounts') }}
+
+),
+
+users as (
+
+    select user_id, full_name from {{ ref('int_salesforce__users') }}
+
+)
+
+select
+    opportunities.opportunity_id,
+    opportunities.account_id,
+    accounts.customer_key as account_customer_key,
+    opportunities.opportunity_name,
+    opportunities.description,
+    opportunities.stage_name,
+    opportunities.amount,
+    opportunities.probability,
+    opportunities.close_date,
+    opportunities.opportunity_type,
+    opportunities.lead_source,
+    opportunities.is_closed,
+    opportunities.is_won,
+    opportunities.forecast_category,
+    opportunities.owner_id,
+    {{ salesforce_owner_type('opportunities.owner_id') }} as owner_type,
+    owners.full_name as owner_name,
+    opportunities.created_at,
+    opportunities.last_modified_at,
+    opportunities.system_modstamp,
+    opportunities._batch_id,
+    opportunities._extracted_at
+from live_opportunities as opportunities
+left join accounts
+    on accounts.account_id = opportunities.account_id
+left join users as owners
+    on owners.user_id = opportunities.owner_id

@@ -1,0 +1,382 @@
+"""Deterministic seeding of an empty org, one vectorised ``INSERT ... SELECT`` per object.
+
+Every random choice is ``hash(seed, row number, salt)``, so a seed number and a scale always give the same ids and
+values. Timestamps are laid out over the three years before ``SEED_END`` (a fixed instant, not the wall clock, so
+seeding is reproducible). The dirt described in ARCHITECTURE.md is put in on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import string
+
+import duckdb
+
+from .schema import (
+    ACCOUNT_TYPES, CASE_ORIGINS, CASE_PRIORITIES, CASE_REASONS, CASE_STATUSES, CASE_TYPES, INDUSTRIES,
+    LEAD_SOURCES, LEAD_STATUSES, OBJECTS, OPPORTUNITY_STAGES, OPPORTUNITY_TYPES, RATINGS, SALUTATIONS,
+    TASK_PRIORITIES, TASK_STATUSES, TASK_SUBTYPES,
+)
+from .store import OrgStore
+
+SEED_END = dt.datetime(2025, 6, 1)
+SPAN_SECONDS = 3 * 365 * 86400
+INTEGRATION_USERNAME = "integration@medallion-sandbox.example.com"
+BASE_COUNTS = {
+    "User": 50, "Account": 600, "Contact": 1800, "Lead": 2500, "Opportunity": 1500, "Case": 2000, "Task": 5000,
+}
+
+FIRST_NAMES = [
+    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "Sean",
+    "Aoife", "José", "Zoë", "François", "Søren", "Ana", "Björn", "Priya", "Wei", "Yuki", "Fatima", "Olu", "Chloé",
+    "Mateo", "Ingrid", "Raj", "Hana", "太郎", "Łukasz",
+]
+LAST_NAMES = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "O'Brien", "O'Neil", "Müller",
+    "Nuñez", "Schröder", "D'Angelo", "van der Berg", "Kowalski", "Nakamura", "Okafor", "Singh", "Chen", "Rossi",
+    "Dubois", "Andersson", "Ivanova", "山田", "Smith-Jones", "MacDonald", "García Márquez", "Lee", "Kim",
+]
+COMPANY_ROOTS = [
+    "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Hooli", "Vandelay", "Soylent", "Tyrell",
+    "Cyberdyne", "Massive Dynamic", "Aperture", "Black Mesa", "Nakatomi", "Gringotts", "Oscorp", "Pied Piper",
+    '"Big" Co', "O'Brien & Sons", "Smith, Jones and Partners", "Zürich Versicherungs", "São Paulo Logística",
+    "東京 Trading", "Müller Maschinenbau", "🚀 Rocket Labs", "Crème Brûlée Bakery", "Nordlys", "Ærø Shipping",
+]
+COMPANY_SUFFIXES = ["Inc", "LLC", "Ltd", "GmbH", "Group", "Holdings", "Corp", "SA", "AG", "Co"]
+LOCATIONS = [
+    ("San Francisco", "CA", "94105", "United States"), ("New York", "NY", "10001", "United States"),
+    ("Austin", "TX", "73301", "United States"), ("Chicago", "IL", "60601", "United States"),
+    ("Zürich", "ZH", "8001", "Switzerland"), ("São Paulo", "SP", "01000-000", "Brazil"),
+    ("東京", "東京都", "100-0001", "Japan"), ("München", "BY", "80331", "Germany"),
+    ("London", None, "EC1A 1BB", "United Kingdom"), ("Dublin", None, "D02 X285", "Ireland"),
+    ("Montréal", "QC", "H2Y 1C6", "Canada"), ("Kraków", None, "30-001", "Poland"),
+]
+STREETS = ["Main St", "Market Street", "Bahnhofstrasse", "Rua Augusta", "High Street", "Rue de la Paix", "Elm Ave"]
+TITLES = [
+    "CEO", "CFO", "VP Sales", "Head of IT", "Procurement Manager", "Engineer", "Director, Operations",
+    "Office Manager", "Data Analyst", "Marketing Lead",
+]
+DEPARTMENTS = ["Sales", "Support", "Finance", "IT", "Marketing", "Operations"]
+USER_TITLES = ["Account Executive", "Sales Manager", "Support Agent", "Sales Director", "SDR", "Support Manager"]
+DESCRIPTIONS = [
+    "Key account, renewal due in Q3.",
+    'Customer said "call me next week", follow up.',
+    "Line one\nLine two, with a comma",
+    "Multi-line note:\n- item 1\n- item 2\r\n- item 3",
+    "Prefers email; don't call before 10am",
+    "Grüße aus Zürich — 東京 office interested 🚀",
+    "Budget: $50,000; decision in \"Q4\"",
+]
+CASE_SUBJECTS = [
+    "Cannot log in", "Invoice question", "Feature request: export to CSV", "Outage in EU region",
+    "Password reset", "Billing address change", 'Error "500" on checkout', "Slow dashboard, again",
+]
+TASK_SUBJECTS = ["Call", "Send quote", "Follow up", "Email", "Demo", "Send contract", "Check in, re: renewal"]
+OPPORTUNITY_SUFFIXES = ["Expansion", "Renewal", "New Business", "Pilot", "Upgrade", "Services"]
+INVALID_EMAILS = ["john.doe@", "n/a", "someone at example.com", "@example.com", "none"]
+STAGE_PROBABILITY = [10, 10, 20, 50, 60, 70, 75, 90, 100, 0]
+STAGE_FORECAST = [
+    "Pipeline", "Pipeline", "Pipeline", "Pipeline", "Pipeline", "Best Case", "Best Case", "Commit", "Closed",
+    "Omitted",
+]
+
+
+def object_counts(scale: float) -> dict[str, int]:
+    counts = {name: max(1, round(base * scale)) for name, base in BASE_COUNTS.items()}
+    counts["User"] = max(5, counts["User"])
+    return counts
+
+
+def seed_org(store: OrgStore, seed: int, scale: float) -> None:
+    """Fill an empty org (the caller checks that it is empty) and store its settings, in one transaction."""
+    counts = object_counts(scale)
+    credentials = _credentials(seed)
+    with store.write() as cur:
+        _create_macros(cur, seed)
+        for object_name, statement in _statements(counts).items():
+            cur.execute(statement)
+            OrgStore.reserve_sequence(cur, OBJECTS[object_name].key_prefix, counts[object_name])
+        OrgStore.put_settings(
+            cur,
+            {
+                "seed": str(seed), "scale": str(scale), "username": INTEGRATION_USERNAME,
+                "password": credentials["password"], "security_token": credentials["security_token"],
+                "client_id": credentials["client_id"], "client_secret": credentials["client_secret"],
+                "org_id": "00D8d0000000001EAA",
+            },
+        )
+
+
+def _credentials(seed: int) -> dict[str, str]:
+    rng = random.Random(f"credentials:{seed}")
+    alnum = string.ascii_letters + string.digits
+
+    def token(length: int) -> str:
+        return "".join(rng.choice(alnum) for _ in range(length))
+
+    return {
+        "password": "Sandbox-" + token(12),
+        "security_token": token(24),
+        "client_id": "3MVG9" + token(80),
+        "client_secret": token(64).upper(),
+    }
+
+
+def _sql_list(values) -> str:
+    def literal(value):
+        if value is None:
+            return "NULL"
+        if isinstance(value, (int, float)):
+            return str(value)
+        if isinstance(value, tuple):
+            return "[" + ", ".join(literal(v) for v in value) + "]"
+        return "'" + str(value).replace("'", "''") + "'"
+
+    return "[" + ", ".join(literal(v) for v in values) + "]"
+
+
+def _create_macros(cur: duckdb.DuckDBPyConnection, seed: int) -> None:
+    end = SEED_END.strftime("%Y-%m-%d %H:%M:%S")
+    macros = [
+        f"rnd(i, salt) AS hash({int(seed)}, i, salt)",
+        "rand_int(i, salt, lo, hi) AS lo + CAST(rnd(i, salt) % (hi - lo + 1) AS BIGINT)",
+        "chance(i, salt, p) AS (rnd(i, salt) % 10000) < p * 10000",
+        "pick(l, i, salt) AS l[1 + CAST(rnd(i, salt) % len(l) AS INTEGER)]",
+        f"seed_time(i, salt) AS TIMESTAMP '{end}' - to_seconds(CAST(rnd(i, salt) % {SPAN_SECONDS} AS BIGINT))",
+        f"seed_end() AS TIMESTAMP '{end}'",
+        # a spelling variant of a picklist value: case, spacing and punctuation dirt
+        "dirty(v, i, salt) AS pick([lower(v), upper(v), ' ' || v || ' ', replace(v, ' ', '-'), "
+        "lower(replace(v, ' - ', ' ')), v || ' '], i, salt)",
+        "maybe_dirty(v, i, salt, p) AS CASE WHEN chance(i, salt, p) THEN dirty(v, i, salt || '#') ELSE v END",
+        "person_email(first, last, domain) AS "
+        "lower(regexp_replace(strip_accents(first || '.' || last), '[^A-Za-z0-9.]', '', 'g')) || '@' || domain",
+    ]
+    for macro in macros:
+        cur.execute(f"CREATE OR REPLACE TEMP MACRO {macro}")
+
+
+def _statements(counts: dict[str, int]) -> dict[str, str]:
+    n_users, n_accounts, n_contacts = counts["User"], counts["Account"], counts["Contact"]
+    n_opps, n_cases = counts["Opportunity"], counts["Case"]
+    managers = max(1, n_users // 8)
+    owner = f"sf_id('005', rand_int(i, 'owner', 2, {n_users}))"
+    audit = (
+        f"t.created AS \"CreatedDate\", "
+        f"CASE WHEN chance(i, 'creator', 0.3) THEN sf_id('005', 1) ELSE t.owner END AS \"CreatedById\", "
+        f"t.modified AS \"LastModifiedDate\", "
+        f"CASE WHEN chance(i, 'modifier', 0.5) THEN sf_id('005', 1) ELSE t.owner END AS \"LastModifiedById\", "
+        f"t.modified + to_seconds(CASE WHEN chance(i, 'system', 0.2) THEN rand_int(i, 'sysdelay', 1, 3600) "
+        f"ELSE 0 END) AS \"SystemModstamp\""
+    )
+    # created somewhen in the span; modified between created and the end of the span
+    times = (
+        "seed_time(i, 'created') AS created, "
+        "seed_time(i, 'created') + to_seconds(CAST(rnd(i, 'modified') % "
+        "(1 + epoch(seed_end() - seed_time(i, 'created'))) AS BIGINT)) AS modified"
+    )
+    locations = _sql_list(LOCATIONS)
+    company = f"pick({_sql_list(COMPANY_ROOTS)}, i, 'company') || ' ' || pick({_sql_list(COMPANY_SUFFIXES)}, i, 'suffix')"
+    street = (
+        f"CAST(rand_int(i, 'streetno', 1, 999) AS VARCHAR) || ' ' || pick({_sql_list(STREETS)}, i, 'street') || "
+        "CASE WHEN chance(i, 'suite', 0.15) THEN chr(10) || 'Suite ' || CAST(rand_int(i, 'suiteno', 100, 999) "
+        "AS VARCHAR) ELSE '' END"
+    )
+    description = f"CASE WHEN chance(i, 'desc', 0.4) THEN pick({_sql_list(DESCRIPTIONS)}, i, 'desctext') END"
+    phone = "'+1 (' || CAST(rand_int(i, 'area', 200, 999) AS VARCHAR) || ') 555-' || lpad(CAST(rand_int(i, 'line', 0, 9999) AS VARCHAR), 4, '0')"
+    industry = (
+        f"CASE WHEN chance(i, 'indnull', 0.08) THEN NULL "
+        f"WHEN chance(i, 'indtech', 0.05) THEN pick(['tech', ' Technology ', 'technology', 'Tech'], i, 'techv') "
+        f"ELSE maybe_dirty(pick({_sql_list(INDUSTRIES)}, i, 'industry'), i, 'inddirt', 0.12) END"
+    )
+    first, last = f"pick({_sql_list(FIRST_NAMES)}, i, 'first')", f"pick({_sql_list(LAST_NAMES)}, i, 'last')"
+    email = (
+        f"CASE WHEN chance(i, 'emailnull', 0.05) THEN NULL "
+        f"WHEN chance(i, 'emailbad', 0.03) THEN pick({_sql_list(INVALID_EMAILS)}, i, 'bademail') "
+        f"WHEN chance(i, 'emailcase', 0.05) THEN ' ' || upper(person_email({first}, {last}, 'example.com')) "
+        f"ELSE person_email({first}, {last}, pick(['example.com', 'example.org', 'mail.example.net'], i, 'domain')) END"
+    )
+    return {
+        "User": f"""
+            INSERT INTO "User" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "Username", "FirstName", "LastName", "Name", "Email", "Title", "Department",
+                "IsActive", "ManagerId", "UserType")
+            SELECT sf_id('005', i), created, sf_id('005', 1), modified, sf_id('005', 1), modified,
+                CASE WHEN i = 1 THEN '{INTEGRATION_USERNAME}'
+                     ELSE person_email(first, last, 'medallion-sandbox.example.com') || '.' || i END,
+                first, last, trim(concat_ws(' ', first, last)),
+                CASE WHEN i = 1 THEN '{INTEGRATION_USERNAME}'
+                     ELSE person_email(first, last, 'medallion-sandbox.example.com') END,
+                CASE WHEN i = 1 THEN 'API Integration' ELSE pick({_sql_list(USER_TITLES)}, i, 'title') END,
+                CASE WHEN i = 1 THEN 'IT' ELSE pick({_sql_list(DEPARTMENTS)}, i, 'dept') END,
+                i <= 2 OR NOT chance(i, 'inactive', 0.12),
+                CASE WHEN i <= 2 THEN NULL WHEN i <= {2 + managers} THEN sf_id('005', 2)
+                     ELSE sf_id('005', rand_int(i, 'manager', 3, {2 + managers})) END,
+                'Standard'
+            FROM (SELECT i, {times},
+                    CASE WHEN i = 1 THEN 'Integration' ELSE {first} END AS first,
+                    CASE WHEN i = 1 THEN 'User' ELSE {last} END AS last
+                  FROM range(1, {n_users + 1}) r(i))""",
+        "Account": f"""
+            INSERT INTO "Account" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "IsDeleted", "OwnerId", "MasterRecordId", "Name", "Type", "Industry", "ParentId",
+                "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry", "Phone",
+                "Website", "AnnualRevenue", "NumberOfEmployees", "Description", "Customer_Key__c",
+                "Open_Pipeline_Amount__c", "Closed_Won_Amount__c", "Open_Case_Count__c",
+                "Avg_Case_Resolution_Hours__c", "Customer_Health__c")
+            SELECT sf_id('001', i), {audit}, false, t.owner, NULL, t.name,
+                CASE WHEN chance(i, 'typenull', 0.05) THEN NULL ELSE pick({_sql_list(ACCOUNT_TYPES)}, i, 'type') END,
+                {industry},
+                CASE WHEN i > 20 AND chance(i, 'parent', 0.1) THEN sf_id('001', rand_int(i, 'parentid', 1, i - 1)) END,
+                CASE WHEN chance(i, 'streetnull', 0.1) THEN NULL ELSE {street} END,
+                t.loc[1], t.loc[2], t.loc[3], t.loc[4],
+                CASE WHEN chance(i, 'phonenull', 0.1) THEN NULL ELSE {phone} END,
+                'https://www.' || lower(regexp_replace(strip_accents(t.name), '[^A-Za-z0-9]', '', 'g')) || '.example.com',
+                CASE WHEN chance(i, 'revnull', 0.2) THEN NULL ELSE CAST(rand_int(i, 'rev', 50, 500000) AS DOUBLE) * 1000 END,
+                CASE WHEN chance(i, 'empnull', 0.15) THEN NULL ELSE CAST(rand_int(i, 'emp', 1, 20000) AS INTEGER) END,
+                {description},
+                CASE WHEN chance(i, 'keynull', 0.1) THEN NULL ELSE 'CUST-' || lpad(CAST(i AS VARCHAR), 6, '0') END,
+                NULL, NULL, NULL, NULL, NULL
+            FROM (SELECT i, {times}, {owner} AS owner, {company} AS name,
+                    pick({locations}, i, 'loc') AS loc FROM range(1, {n_accounts + 1}) r(i)) t""",
+        "Contact": f"""
+            INSERT INTO "Contact" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "IsDeleted", "OwnerId", "MasterRecordId", "AccountId", "Salutation", "FirstName",
+                "LastName", "Name", "Email", "Phone", "MobilePhone", "Title", "Department", "LeadSource",
+                "MailingStreet", "MailingCity", "MailingState", "MailingPostalCode", "MailingCountry",
+                "HasOptedOutOfEmail", "Birthdate")
+            SELECT sf_id('003', i), {audit}, false, t.owner, NULL,
+                CASE WHEN chance(i, 'private', 0.05) THEN NULL ELSE sf_id('001', rand_int(i, 'account', 1, {n_accounts})) END,
+                CASE WHEN chance(i, 'salnull', 0.3) THEN NULL ELSE pick({_sql_list(SALUTATIONS)}, i, 'sal') END,
+                t.first, t.last, trim(concat_ws(' ', t.first, t.last)), {email},
+                CASE WHEN chance(i, 'phonenull', 0.2) THEN NULL ELSE {phone} END,
+                CASE WHEN chance(i, 'mobilenull', 0.5) THEN NULL ELSE {phone.replace("'area'", "'marea'")} END,
+                CASE WHEN chance(i, 'titlenull', 0.2) THEN NULL ELSE pick({_sql_list(TITLES)}, i, 'title') END,
+                pick({_sql_list(DEPARTMENTS)}, i, 'dept'),
+                CASE WHEN chance(i, 'srcnull', 0.2) THEN NULL ELSE pick({_sql_list(LEAD_SOURCES)}, i, 'src') END,
+                CASE WHEN chance(i, 'streetnull', 0.2) THEN NULL ELSE {street} END,
+                t.loc[1], t.loc[2], t.loc[3], t.loc[4],
+                chance(i, 'optout', 0.1),
+                CASE WHEN chance(i, 'bday', 0.3) THEN DATE '1960-01-01' + CAST(rand_int(i, 'bdayd', 0, 15000) AS INTEGER) END
+            FROM (SELECT i, {times}, {owner} AS owner,
+                    CASE WHEN chance(i, 'firstnull', 0.03) THEN NULL ELSE {first} END AS first, {last} AS last,
+                    pick({locations}, i, 'loc') AS loc FROM range(1, {n_contacts + 1}) r(i)) t""",
+        "Opportunity": f"""
+            INSERT INTO "Opportunity" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "IsDeleted", "OwnerId", "AccountId", "Name", "Description", "StageName", "Amount",
+                "Probability", "CloseDate", "Type", "LeadSource", "IsClosed", "IsWon", "ForecastCategoryName")
+            SELECT sf_id('006', i), {audit}, false, t.owner, a."Id",
+                coalesce(a."Name", 'Unassigned') || ' - ' || pick({_sql_list(OPPORTUNITY_SUFFIXES)}, i, 'oppname'),
+                {description},
+                maybe_dirty({_sql_list(OPPORTUNITY_STAGES)}[t.stage], i, 'stagedirt', 0.12),
+                CASE WHEN chance(i, 'amountnull', 0.08) THEN NULL ELSE CAST(rand_int(i, 'amount', 1, 500) AS DOUBLE) * 500 END,
+                {_sql_list(STAGE_PROBABILITY)}[t.stage],
+                CAST(t.created AS DATE) + CAST(rand_int(i, 'close', 10, 180) AS INTEGER),
+                CASE WHEN chance(i, 'typenull', 0.1) THEN NULL ELSE pick({_sql_list(OPPORTUNITY_TYPES)}, i, 'type') END,
+                CASE WHEN chance(i, 'srcnull', 0.2) THEN NULL ELSE pick({_sql_list(LEAD_SOURCES)}, i, 'src') END,
+                t.stage >= 9, t.stage = 9,
+                {_sql_list(STAGE_FORECAST)}[t.stage]
+            FROM (SELECT i, {times}, {owner} AS owner,
+                    CASE WHEN chance(i, 'closed', 0.45) THEN CAST(rand_int(i, 'won', 9, 10) AS INTEGER)
+                         ELSE CAST(rand_int(i, 'openstage', 1, 8) AS INTEGER) END AS stage,
+                    CASE WHEN chance(i, 'noaccount', 0.03) THEN NULL
+                         ELSE sf_id('001', rand_int(i, 'account', 1, {n_accounts})) END AS account_id
+                  FROM range(1, {n_opps + 1}) r(i)) t
+            LEFT JOIN "Account" a ON a."Id" = t.account_id""",
+        "Lead": f"""
+            INSERT INTO "Lead" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "IsDeleted", "OwnerId", "MasterRecordId", "FirstName", "LastName", "Name",
+                "Company", "Title", "Email", "Phone", "Status", "LeadSource", "Industry", "Rating", "AnnualRevenue",
+                "NumberOfEmployees", "Country", "IsConverted", "ConvertedDate", "ConvertedAccountId",
+                "ConvertedContactId", "ConvertedOpportunityId")
+            SELECT sf_id('00Q', i), {audit}, false, t.owner, NULL, t.first, t.last,
+                trim(concat_ws(' ', t.first, t.last)),
+                CASE WHEN t.converted THEN coalesce(a."Name", {company}) ELSE {company} END,
+                CASE WHEN chance(i, 'titlenull', 0.3) THEN NULL ELSE pick({_sql_list(TITLES)}, i, 'title') END,
+                CASE WHEN dup."Email" IS NOT NULL THEN pick([upper(dup."Email"), ' ' || dup."Email", dup."Email" || ' ',
+                        dup."Email"], i, 'dupcase')
+                     ELSE {email} END,
+                CASE WHEN chance(i, 'phonenull', 0.3) THEN NULL ELSE {phone} END,
+                CASE WHEN t.converted THEN maybe_dirty('Closed - Converted', i, 'statusdirt', 0.1)
+                     ELSE maybe_dirty(pick({_sql_list([s for s in LEAD_STATUSES if s != 'Closed - Converted'])}, i, 'status'),
+                                      i, 'statusdirt', 0.12) END,
+                CASE WHEN chance(i, 'srcnull', 0.1) THEN NULL
+                     ELSE maybe_dirty(pick({_sql_list(LEAD_SOURCES)}, i, 'src'), i, 'srcdirt', 0.12) END,
+                {industry},
+                CASE WHEN chance(i, 'ratingnull', 0.3) THEN NULL ELSE pick({_sql_list(RATINGS)}, i, 'rating') END,
+                CASE WHEN chance(i, 'revnull', 0.4) THEN NULL ELSE CAST(rand_int(i, 'rev', 50, 50000) AS DOUBLE) * 1000 END,
+                CASE WHEN chance(i, 'empnull', 0.4) THEN NULL ELSE CAST(rand_int(i, 'emp', 1, 5000) AS INTEGER) END,
+                pick({locations}, i, 'loc')[4],
+                t.converted,
+                CASE WHEN t.converted THEN CAST(t.created AS DATE) + CAST(rand_int(i, 'convdays', 1, 60) AS INTEGER) END,
+                CASE WHEN t.converted
+                     THEN coalesce(c."AccountId", sf_id('001', rand_int(i, 'convaccount', 1, {n_accounts}))) END,
+                CASE WHEN t.converted THEN c."Id" END,
+                CASE WHEN t.converted AND NOT chance(i, 'noopp', 0.3) THEN o."Id" END
+            FROM (SELECT i, {times}, {owner} AS owner,
+                    CASE WHEN chance(i, 'firstnull', 0.05) THEN NULL ELSE {first} END AS first, {last} AS last,
+                    chance(i, 'converted', 0.15) AS converted,
+                    sf_id('003', rand_int(i, 'convcontact', 1, {n_contacts})) AS contact_id,
+                    CASE WHEN chance(i, 'dupemail', 0.08) THEN sf_id('003', rand_int(i, 'dupcontact', 1, {n_contacts}))
+                         END AS dup_contact_id
+                  FROM range(1, {counts['Lead'] + 1}) r(i)) t
+            LEFT JOIN "Contact" c ON c."Id" = t.contact_id AND t.converted
+            LEFT JOIN "Account" a ON a."Id" = c."AccountId"
+            LEFT JOIN "Contact" dup ON dup."Id" = t.dup_contact_id
+            LEFT JOIN (SELECT "Id", "AccountId", row_number() OVER (PARTITION BY "AccountId" ORDER BY "Id") AS n
+                       FROM "Opportunity") o ON o."AccountId" = c."AccountId" AND o.n = 1
+            ORDER BY i""",
+        "Case": f"""
+            INSERT INTO "Case" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "IsDeleted", "OwnerId", "MasterRecordId", "CaseNumber", "AccountId", "ContactId",
+                "Subject", "Description", "Status", "Priority", "Origin", "Type", "Reason", "IsClosed", "IsEscalated",
+                "ClosedDate")
+            SELECT sf_id('500', i), t.created, t.owner, t.modified, t.owner, t.modified, false, t.owner, NULL,
+                lpad(CAST(i AS VARCHAR), 8, '0'),
+                CASE WHEN t.contact_id IS NULL
+                     THEN sf_id('001', rand_int(i, 'account', 1, {n_accounts})) ELSE c."AccountId" END,
+                t.contact_id,
+                pick({_sql_list(CASE_SUBJECTS)}, i, 'subject'), {description},
+                maybe_dirty(t.status, i, 'statusdirt', 0.12),
+                maybe_dirty(pick({_sql_list(CASE_PRIORITIES)}, i, 'priority'), i, 'prioritydirt', 0.12),
+                pick({_sql_list(CASE_ORIGINS)}, i, 'origin'),
+                CASE WHEN chance(i, 'typenull', 0.1) THEN NULL ELSE pick({_sql_list(CASE_TYPES)}, i, 'type') END,
+                CASE WHEN chance(i, 'reasonnull', 0.3) THEN NULL ELSE pick({_sql_list(CASE_REASONS)}, i, 'reason') END,
+                t.status = 'Closed',
+                t.status = 'Escalated' OR chance(i, 'escalated', 0.05),
+                CASE WHEN t.status = 'Closed' THEN t.closed END
+            FROM (SELECT i, created, owner, status, contact_id,
+                    least(created + to_seconds(rand_int(i, 'hours', 1, 400) * 3600 + rand_int(i, 'secs', 0, 3599)),
+                          seed_end()) AS closed,
+                    greatest(modified, least(created + to_seconds(rand_int(i, 'hours', 1, 400) * 3600
+                          + rand_int(i, 'secs', 0, 3599)), seed_end())) AS modified
+                  FROM (SELECT i, {times}, {owner} AS owner,
+                          CASE WHEN chance(i, 'closed', 0.55) THEN 'Closed'
+                               ELSE pick({_sql_list(CASE_STATUSES[:3])}, i, 'openstatus') END AS status,
+                          CASE WHEN chance(i, 'nocontact', 0.2) THEN NULL
+                               ELSE sf_id('003', rand_int(i, 'contact', 1, {n_contacts})) END AS contact_id
+                        FROM range(1, {n_cases + 1}) r(i))) t
+            LEFT JOIN "Contact" c ON c."Id" = t.contact_id
+            ORDER BY i""",
+        "Task": f"""
+            INSERT INTO "Task" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "IsDeleted", "OwnerId", "WhoId", "WhatId", "Subject", "ActivityDate", "Status",
+                "Priority", "IsClosed", "TaskSubtype", "Description")
+            SELECT sf_id('00T', i), {audit}, false, t.owner, t.who,
+                CASE WHEN t.who LIKE '00Q%' THEN NULL ELSE t.what END,
+                pick({_sql_list(TASK_SUBJECTS)}, i, 'subject'),
+                CASE WHEN chance(i, 'datenull', 0.1) THEN NULL
+                     ELSE CAST(t.created AS DATE) + CAST(rand_int(i, 'due', 0, 30) AS INTEGER) END,
+                t.status, pick({_sql_list(TASK_PRIORITIES)}, i, 'priority'), t.status = 'Completed',
+                pick({_sql_list(TASK_SUBTYPES)}, i, 'subtype'), {description}
+            FROM (SELECT i, {times}, {owner} AS owner,
+                    pick({_sql_list(TASK_STATUSES)}, i, 'status') AS status,
+                    CASE WHEN chance(i, 'whonull', 0.1) THEN NULL
+                         WHEN chance(i, 'wholead', 0.22) THEN sf_id('00Q', rand_int(i, 'lead', 1, {counts['Lead']}))
+                         ELSE sf_id('003', rand_int(i, 'contact', 1, {n_contacts})) END AS who,
+                    CASE WHEN chance(i, 'whatnull', 0.1) THEN NULL
+                         WHEN chance(i, 'whatopp', 0.33) THEN sf_id('006', rand_int(i, 'opp', 1, {n_opps}))
+                         WHEN chance(i, 'whatcase', 0.3) THEN sf_id('500', rand_int(i, 'case', 1, {n_cases}))
+                         ELSE sf_id('001', rand_int(i, 'account', 1, {n_accounts})) END AS what
+                  FROM range(1, {counts['Task'] + 1}) r(i)) t""",
+    }

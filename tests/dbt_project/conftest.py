@@ -1,0 +1,62 @@
+"""Fixtures: the bronze fixture built with `dbt build` on a fresh DuckDB file and a fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from warehouse_builds import (
+    BronzeTable,
+    BuiltWarehouse,
+    failures,
+    land_bronze_duckdb,
+    land_bronze_postgres,
+    postgres_conninfo,
+    read_bronze_fixture,
+    run_dbt_build,
+    snapshot_duckdb,
+    snapshot_postgres,
+)
+
+
+@pytest.fixture(scope="session")
+def bronze_fixture() -> list[BronzeTable]:
+    return read_bronze_fixture()
+
+
+@pytest.fixture(scope="module")
+def duckdb_warehouse(tmp_path_factory, bronze_fixture) -> BuiltWarehouse:
+    work_dir = tmp_path_factory.mktemp("dbt_duckdb")
+    db_path = work_dir / "warehouse.duckdb"
+    land_bronze_duckdb(db_path, bronze_fixture)
+    result = run_dbt_build("local", work_dir, MEDALLION_DUCKDB_PATH=str(db_path))
+    assert result.success, failures(result)
+    return BuiltWarehouse("duckdb", result, snapshot_duckdb(db_path), db_path=db_path, work_dir=work_dir)
+
+
+@pytest.fixture(scope="module")
+def postgres_warehouse(tmp_path_factory, bronze_fixture) -> Iterator[BuiltWarehouse]:
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(postgres_conninfo("postgres"), autocommit=True)
+    except psycopg.OperationalError as error:
+        pytest.skip(f"PostgreSQL is not reachable: {error}")
+    dbname = f"medallion_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'create database "{dbname}"')
+    try:
+        work_dir = tmp_path_factory.mktemp("dbt_postgres")
+        conninfo = postgres_conninfo(dbname)
+        land_bronze_postgres(conninfo, bronze_fixture)
+        result = run_dbt_build("postgres", work_dir, MEDALLION_PG_DATABASE=dbname)
+        assert result.success, failures(result)
+        yield BuiltWarehouse("postgres", result, snapshot_postgres(conninfo), work_dir=work_dir)
+    finally:
+        admin.execute(f'drop database if exists "{dbname}" with (force)')
+        admin.close()
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def warehouse(request) -> BuiltWarehouse:
+    """The fixture built on each warehouse: tests using it must pass on DuckDB and on PostgreSQL alike."""
+    return request.getfixturevalue(f"{request.param}_warehouse")

@@ -1,0 +1,185 @@
+"""Helpers to build the dbt project on a fresh warehouse loaded with the bronze fixture.
+
+The fixture (fixtures/bronze/salesforce__<object>.csv) follows the bronze landing contract of
+docs/ARCHITECTURE.md: lower-case VARCHAR columns named as the Salesforce fields, "" as NULL, plus
+_batch_id, _extracted_at (TIMESTAMP) and _source. Every warehouse is created by the fixture that uses it
+(a DuckDB file in a tmp dir, a PostgreSQL database with a unique name) and nothing is read from an earlier run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BRONZE_FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures" / "bronze"
+SNAPSHOT_SCHEMAS = ("silver", "gold")
+
+
+@dataclass(frozen=True)
+class BronzeTable:
+    name: str  # e.g. salesforce__account
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def read_bronze_fixture() -> list[BronzeTable]:
+    """Every fixture CSV, all values as text (NULL for empty), exactly as extract/ would land them."""
+    tables = []
+    with duckdb.connect() as con:
+        for path in sorted(BRONZE_FIXTURE_DIR.glob("salesforce__*.csv")):
+            relation = con.sql(
+                "select * from read_csv(?, all_varchar = true, header = true)", params=[str(path)]
+            )
+            tables.append(BronzeTable(path.stem, relation.columns, relation.fetchall()))
+    assert tables, f"no bronze fixture in {BRONZE_FIXTURE_DIR}"
+    return tables
+
+
+def _column_type(column: str) -> str:
+    return "timestamp" if column == "_extracted_at" else "varchar"
+
+
+def land_bronze_duckdb(db_path: Path, tables: list[BronzeTable]) -> None:
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("create schema bronze")
+        for table in tables:
+            ddl = ", ".join(f"{column} {_column_type(column)}" for column in table.columns)
+            con.execute(f"create table bronze.{table.name} ({ddl})")
+            placeholders = ", ".join("?" for _ in table.columns)
+            con.executemany(f"insert into bronze.{table.name} values ({placeholders})", table.rows)
+
+
+def land_bronze_postgres(conninfo: str, tables: list[BronzeTable]) -> None:
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    with psycopg.connect(conninfo) as con:
+        # never land into a database this test did not create
+        assert con.execute("select current_database()").fetchone()[0] == conninfo_to_dict(conninfo)["dbname"]
+        con.execute("create schema bronze")
+        for table in tables:
+            ddl = ", ".join(f"{column} {_column_type(column)}" for column in table.columns)
+            con.execute(f"create table bronze.{table.name} ({ddl})")
+            with con.cursor().copy(
+                f"copy bronze.{table.name} ({', '.join(table.columns)}) from stdin"
+            ) as copy:
+                for row in table.rows:
+                    copy.write_row(row)
+
+
+@contextlib.contextmanager
+def environment(**values: str) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_dbt(command: list[str], target: str, work_dir: Path, **env: str) -> dbtRunnerResult:
+    """A dbt command on the repo's project, artifacts and logs under work_dir (runs never collide)."""
+    args = [
+        *command,
+        "--project-dir", str(REPO_ROOT),
+        "--profiles-dir", str(REPO_ROOT),
+        "--target", target,
+        "--target-path", str(work_dir / "target"),
+        "--log-path", str(work_dir / "logs"),
+    ]
+    with environment(MEDALLION_THREADS="4", **env):
+        return dbtRunner().invoke(args)
+
+
+def run_dbt_build(target: str, work_dir: Path, **env: str) -> dbtRunnerResult:
+    return run_dbt(["build"], target, work_dir, **env)
+
+
+def failures(result: dbtRunnerResult) -> list[tuple[str, str, str]]:
+    if result.result is None:
+        return [("dbt", "exception", repr(result.exception))]
+    return [
+        (r.node.unique_id, str(r.status), r.message or "")
+        for r in result.result
+        if str(r.status) not in ("pass", "success", "warn", "no-op")
+    ]
+
+
+def warned_tests(result: dbtRunnerResult) -> set[str]:
+    return {r.node.name for r in result.result if str(r.status) == "warn"}
+
+
+def _rows(cursor: Any) -> list[dict[str, Any]]:
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def snapshot_duckdb(db_path: Path) -> dict[str, list[dict[str, Any]]]:
+    """All silver and gold tables: 'gold.dim_accounts' -> rows as dicts."""
+    schemas = ", ".join(f"'{s}'" for s in SNAPSHOT_SCHEMAS)
+    with duckdb.connect(str(db_path)) as con:
+        names = con.execute(
+            f"select table_schema || '.' || table_name from information_schema.tables "
+            f"where table_schema in ({schemas}) and table_type = 'BASE TABLE'"
+        ).fetchall()
+        return {name: _rows(con.execute(f"select * from {name}")) for (name,) in names}
+
+
+def snapshot_postgres(conninfo: str) -> dict[str, list[dict[str, Any]]]:
+    import psycopg
+
+    with psycopg.connect(conninfo) as con:
+        names = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_schema = any(%s) and table_type = 'BASE TABLE'",
+            [list(SNAPSHOT_SCHEMAS)],
+        ).fetchall()
+        return {name: _rows(con.execute(f"select * from {name}")) for (name,) in names}
+
+
+@dataclass
+class BuiltWarehouse:
+    """A warehouse after `dbt build` on the fixture; `tables` is its silver/gold content right after."""
+
+    name: str
+    result: dbtRunnerResult
+    tables: dict[str, list[dict[str, Any]]]
+    db_path: Path | None = None
+    work_dir: Path | None = None
+
+    def table(self, name: str) -> list[dict[str, Any]]:
+        assert name in self.tables, f"{name} not built on {self.name}: {sorted(self.tables)}"
+        return self.tables[name]
+
+    def by_key(self, name: str, *key: str) -> dict[Any, dict[str, Any]]:
+        rows = self.table(name)
+        keyed = {(row[key[0]] if len(key) == 1 else tuple(row[k] for k in key)): row for row in rows}
+        assert len(keyed) == len(rows), f"{name} is not unique on {key}"
+        return keyed
+
+
+def postgres_conninfo(dbname: str) -> str:
+    """Connection string from the same MEDALLION_PG_* settings (and defaults) as profiles.yml."""
+    from psycopg.conninfo import make_conninfo
+
+    settings = {
+        "host": os.environ.get("MEDALLION_PG_HOST", "127.0.0.1"),
+        "port": os.environ.get("MEDALLION_PG_PORT", "5432"),
+        "user": os.environ.get("MEDALLION_PG_USER", "postgres"),
+        "password": os.environ.get("MEDALLION_PG_PASSWORD", ""),
+        "dbname": dbname,
+        "connect_timeout": "5",
+    }
+    return make_conninfo(**{key: value for key, value in settings.items() if value})
