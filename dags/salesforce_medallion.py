@@ -15,12 +15,15 @@ from airflow_provider_hightouch.operators.hightouch import HightouchTriggerSyncO
 
 from extract.airflow_tasks import audit_dag_run, extract_salesforce_object
 from extract.audit import record_task_run
+from extract.warehouse.dbt_duckdb_lock import release_dbt_duckdb_lock
 from medallion import config
 from medallion.dbt_groups import dbt_layer_group
 from medallion.manifest import reverse_syncs, salesforce_sources
 
-DEFAULT_ARGS = {"owner": "data-platform", "on_success_callback": record_task_run,
-                "on_failure_callback": record_task_run}
+# After every task: let go of DuckDB's file lock if dbt left it held, then record the attempt in audit.task_runs.
+TASK_CALLBACKS = [release_dbt_duckdb_lock, record_task_run]
+DEFAULT_ARGS = {"owner": "data-platform", "on_success_callback": TASK_CALLBACKS,
+                "on_failure_callback": TASK_CALLBACKS}
 
 with DAG(
     dag_id="salesforce_medallion",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
 from medallion import config
 
@@ -17,7 +17,13 @@ PROJECT = ProjectConfig(
 PROFILE = ProfileConfig(
     profile_name=config.DBT_PROFILE, target_name=config.DBT_TARGET, profiles_yml_filepath=config.PROFILES_PATH
 )
-EXECUTION = ExecutionConfig(execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER)
+# Cautious selection: a model's test task runs only the tests whose parents have all been built; tests with
+# several parents (relationships, seed-backed picklist checks) get their own task after every parent.
+EXECUTION = ExecutionConfig(
+    execution_mode=ExecutionMode.LOCAL,
+    invocation_mode=InvocationMode.DBT_RUNNER,
+    test_indirect_selection=TestIndirectSelection.CAUTIOUS,
+)
 
 # Which dbt nodes each layer's group renders (Cosmos selectors on the project's paths).
 LAYER_SELECTORS = {
@@ -37,6 +43,7 @@ def dbt_layer_group(layer: str, default_args: dict) -> DbtTaskGroup:
             load_method=LoadMode.DBT_MANIFEST,
             select=LAYER_SELECTORS[layer],
             test_behavior=TestBehavior.AFTER_EACH,
+            should_detach_multiple_parents_tests=True,
             emit_datasets=layer == "gold",
         ),
         operator_args={"pool": config.WRITER_POOL},

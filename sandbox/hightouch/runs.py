@@ -66,7 +66,7 @@ class SyncRunner:
         self.salesforce = salesforce
         self.log_path = log_path
         self.runs: dict[str, SyncRun] = {}
-        self._ids = itertools.count(1)
+        self._ids = itertools.count(self._runs_already_logged() + 1)  # run ids stay unique across restarts
         self._lock = threading.Lock()
         self._sync_locks = {s.id: threading.Lock() for s in syncs}
 
@@ -114,6 +114,12 @@ class SyncRunner:
             finally:
                 run.finished_at = _now()
                 self._record(run)
+
+    def _runs_already_logged(self) -> int:
+        if self.log_path is None or not self.log_path.exists():
+            return 0
+        with self.log_path.open() as log_file:
+            return max((int(json.loads(line)["id"]) for line in log_file if line.strip()), default=0)
 
     def _record(self, run: SyncRun) -> None:
         """Append the finished run to the JSONL run log, which outlives the process."""

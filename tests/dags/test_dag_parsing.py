@@ -72,3 +72,21 @@ def test_writers_share_the_one_slot_duckdb_pool(parsed):
     tasks = parsed["dags"]["salesforce_medallion"]["tasks"]
     writers = [t for t in tasks if t.startswith(("extract.", "bronze.", "silver.", "gold."))]
     assert writers and all(tasks[t]["pool"] == "duckdb_writer" for t in writers)
+
+
+def test_every_test_has_its_parents_in_one_layer(manifest_path):
+    """Cosmos renders a multi-parent test in every group that builds one of its parents; a test reaching into a
+    later layer would run before that layer exists. Keep each test's parents within one layer."""
+    manifest = json.loads(manifest_path.read_text())
+    nodes = manifest["nodes"]
+
+    def layer(node_id: str) -> str:
+        node = nodes[node_id]
+        return "silver" if node["resource_type"] == "seed" else node["original_file_path"].split("/")[1]
+
+    spanning = {
+        node["name"]: sorted({layer(p) for p in node["depends_on"]["nodes"] if p in nodes})
+        for node in nodes.values()
+        if node["resource_type"] == "test" and len({layer(p) for p in node["depends_on"]["nodes"] if p in nodes}) > 1
+    }
+    assert spanning == {}

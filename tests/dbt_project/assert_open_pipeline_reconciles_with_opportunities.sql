@@ -1,12 +1,13 @@
--- The open pipeline of dim_accounts adds up to the open opportunities of live accounts: no opportunity
--- is counted twice or lost between silver and gold.
+-- The open pipeline of dim_accounts adds up to the open opportunities of live accounts in fct_opportunities
+-- (one row per live opportunity, 1:1 with silver): no opportunity is counted twice or lost on the way to gold.
+-- Both sides are gold models, so this test runs in the gold task group after both are built.
 with from_opportunities as (
 
     select coalesce(sum(opportunities.amount), 0) as open_pipeline_amount
-    from {{ ref('int_salesforce__opportunities') }} as opportunities
-    inner join {{ ref('int_salesforce__accounts') }} as accounts
+    from {{ ref('fct_opportunities') }} as opportunities
+    inner join {{ ref('dim_accounts') }} as accounts
         on accounts.account_id = opportunities.account_id
-    where not opportunities.is_closed
+    where opportunities.is_open
 
 ),
 

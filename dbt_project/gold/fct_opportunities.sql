@@ -1,0 +1,22 @@
+-- One row per live opportunity, with its account and owner, ready for pipeline reporting.
+select
+    opportunities.opportunity_id,
+    opportunities.account_id,
+    opportunities.account_customer_key,
+    opportunities.opportunity_name,
+    opportunities.stage_name,
+    opportunities.forecast_category,
+    opportunities.opportunity_type,
+    opportunities.lead_source,
+    opportunities.amount,
+    opportunities.probability,
+    {{ round_decimal('coalesce(opportunities.amount, 0) * coalesce(opportunities.probability, 0) / 100', 2) }}
+        as weighted_amount,
+    opportunities.close_date,
+    not opportunities.is_closed as is_open,
+    opportunities.is_closed,
+    opportunities.is_won,
+    opportunities.owner_id,
+    opportunities.owner_name,
+    opportunities.created_at
+from {{ ref('int_salesforce__opportunities') }} as opportunities
