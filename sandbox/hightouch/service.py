@@ -23,7 +23,8 @@ def build_service(context: SandboxContext) -> Service:
     else:
         log.warning("no dbt manifest given (--manifest): the fake Hightouch API serves no syncs")
     warehouse = Path(context.options.get("warehouse") or context.state_dir.parent / "warehouse.duckdb")
-    token = "ht-sandbox-" + hashlib.sha256(f"hightouch:{context.seed}".encode()).hexdigest()[:24]
+    org = context.services["salesforce"].controller  # the persisted org: its seed outlives --seed on restarts
+    token = "ht-sandbox-" + hashlib.sha256(f"hightouch:{org.seed}".encode()).hexdigest()[:24]
 
     def salesforce() -> SalesforceCredentials:  # the org's URL is known once its port is bound
         env = context.env

@@ -41,5 +41,6 @@ def test_org_survives_a_restart_without_reseeding(tmp_path):
         assert restarted.org.count("Account") == accounts
         assert restarted.org.rows("Account", f"\"Id\" = '{created.json()['id']}'")[0]["Name"] == "Survivor"
         assert restarted.org.seed == 3
-        assert {k: v for k, v in restarted.env().items() if k != "SALESFORCE_URL"} == {
-            k: v for k, v in credentials.items() if k != "SALESFORCE_URL"}
+        # ports are chosen afresh at each start; everything else printed (credentials, CA) persists
+        assert {k: v for k, v in restarted.env().items() if not k.endswith("_URL")} == {
+            k: v for k, v in credentials.items() if not k.endswith("_URL")}
