@@ -187,6 +187,8 @@ def _statements(counts: dict[str, int]) -> dict[str, str]:
     industry = (
         f"CASE WHEN chance(i, 'indnull', 0.08) THEN NULL "
         f"WHEN chance(i, 'indtech', 0.05) THEN pick(['tech', ' Technology ', 'technology', 'Tech'], i, 'techv') "
+        # values outside the picklist, as unrestricted picklists collect them from imports: silver quarantines these
+        f"WHEN chance(i, 'indunknown', 0.01) THEN pick(['Crypto', 'Space Tourism', 'N/A - see notes'], i, 'indunk') "
         f"ELSE maybe_dirty(pick({_sql_list(INDUSTRIES)}, i, 'industry'), i, 'inddirt', 0.12) END"
     )
     first, last = f"pick({_sql_list(FIRST_NAMES)}, i, 'first')", f"pick({_sql_list(LAST_NAMES)}, i, 'last')"
@@ -344,7 +346,10 @@ def _statements(counts: dict[str, int]) -> dict[str, str]:
                 CASE WHEN chance(i, 'reasonnull', 0.3) THEN NULL ELSE pick({_sql_list(CASE_REASONS)}, i, 'reason') END,
                 t.status = 'Closed',
                 t.status = 'Escalated' OR chance(i, 'escalated', 0.05),
-                CASE WHEN t.status = 'Closed' THEN t.closed END
+                CASE WHEN t.status = 'Closed' THEN
+                    -- about 1% closed "before" they were opened, as bulk imports leave them: silver quarantines these
+                    CASE WHEN chance(i, 'closedbefore', 0.01)
+                         THEN t.created - to_seconds(rand_int(i, 'backhours', 1, 240) * 3600) ELSE t.closed END END
             FROM (SELECT i, created, owner, status, contact_id,
                     least(created + to_seconds(rand_int(i, 'hours', 1, 400) * 3600 + rand_int(i, 'secs', 0, 3599)),
                           seed_end()) AS closed,
