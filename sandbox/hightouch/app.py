@@ -18,6 +18,15 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _endpoint_of(request: Request) -> str:
+    parts = request.url.path.rstrip("/").split("/")  # /api/v1/syncs[/<id>[/runs]] or /api/v1/syncs/trigger
+    if parts[-1] == "trigger":
+        return "trigger"
+    if parts[-1] == "runs":
+        return "list_runs"
+    return "get_sync" if len(parts) > 4 else "list_syncs"
+
+
 def create_hightouch_app(runner: SyncRunner, token: str) -> FastAPI:
     app = FastAPI(title="Sandbox Hightouch API", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -25,6 +34,9 @@ def create_hightouch_app(runner: SyncRunner, token: str) -> FastAPI:
     async def require_bearer_token(request: Request, call_next):
         if request.headers.get("authorization") != f"Bearer {token}":
             return _error(401, "Unauthorized: a valid API key is required as a Bearer token")
+        injected = runner.faults.take_http_error(_endpoint_of(request))
+        if injected is not None:
+            return _error(injected, f"injected fault: HTTP {injected}")
         return await call_next(request)
 
     @app.post("/api/v1/syncs/trigger")

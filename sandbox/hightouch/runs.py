@@ -5,13 +5,15 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Callable
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sandbox.hightouch.faults import HightouchFaults
 from sandbox.hightouch.model_reader import export_model_to_csv
 from sandbox.hightouch.salesforce_destination import SalesforceCredentials, apply_sync
 from sandbox.hightouch.syncs import SyncDefinition
@@ -65,6 +67,7 @@ class SyncRunner:
         self.warehouse = warehouse
         self.salesforce = salesforce
         self.log_path = log_path
+        self.faults = HightouchFaults()
         self.runs: dict[str, SyncRun] = {}
         self._ids = itertools.count(self._runs_already_logged() + 1)  # run ids stay unique across restarts
         self._lock = threading.Lock()
@@ -90,10 +93,14 @@ class SyncRunner:
             run.started_at = _now()
             run.status = "querying"
             try:
+                injected = self.faults.take_run_failure()
+                if injected:
+                    raise RuntimeError(injected)
                 with tempfile.TemporaryDirectory(prefix="hightouch-") as tmp:
                     model_csv = Path(tmp) / "model.csv"
                     export_model_to_csv(self.warehouse, run.sync.model_schema, run.sync.model_table, model_csv)
                     run.status = "processing"
+                    time.sleep(self.faults.run_delay_seconds)
                     planned, result = apply_sync(self.salesforce(), run.sync, model_csv, Path(tmp))
                 run.query_size = planned
                 if run.sync.mode == "insert":

@@ -111,3 +111,34 @@ def test_unknown_sync_and_bad_token_fail_the_task(hightouch_sandbox, hightouch_c
     hightouch_conn(token="wrong-token")
     with pytest.raises(AirflowException):
         operator(sync_slug=SLUG, synchronous=True).execute(context={})
+
+
+@pytest.fixture
+def faults(hightouch_sandbox):
+    runner = hightouch_sandbox.controller("hightouch")
+    yield runner.faults
+    runner.faults.clear()
+
+
+def test_http_errors_are_retried_by_the_provider_until_its_retries_run_out(hightouch_conn, warehouse, faults):
+    stage_sync_rows(warehouse, [])
+    faults.http_error("trigger", status=503, times=2)  # the hook retries 3 times, 0.5 s apart
+    operator(sync_slug=SLUG, synchronous=True).execute(context={})
+    faults.http_error("list_runs", status=500, times=4)
+    with pytest.raises(AirflowException, match="Exceeded max number of retries"):
+        operator(sync_slug=SLUG, synchronous=True).execute(context={})
+
+
+def test_a_failed_run_fails_the_task_with_hightouchs_error(hightouch_conn, warehouse, faults):
+    stage_sync_rows(warehouse, [])
+    faults.fail_runs(times=1, error="Destination rejected the batch")
+    with pytest.raises(AirflowException, match="failed with status: failed.*Destination rejected the batch"):
+        operator(sync_slug=SLUG, synchronous=True).execute(context={})
+
+
+def test_a_run_slower_than_the_timeout_fails_the_task_and_reports_its_last_status(hightouch_conn, warehouse, faults):
+    stage_sync_rows(warehouse, [])
+    faults.slow_runs(seconds=3)
+    with pytest.raises(AirflowException, match="time out.*Last status was processing"):
+        HightouchTriggerSyncOperator(task_id="sync", connection_id="hightouch_default", sync_slug=SLUG,
+                                     synchronous=True, wait_seconds=0.2, timeout=1).execute(context={})
