@@ -37,7 +37,7 @@ test: install manifest
 	$(UV) run --frozen pytest
 
 sandbox: install manifest
-	$(UV) run --frozen python -m sandbox --state-dir $(STATE)/sandbox --manifest $(MANIFEST) \
+	@$(UV) run --frozen python -m sandbox --state-dir $(STATE)/sandbox --manifest $(MANIFEST) \
 		--warehouse $(STATE)/warehouse.duckdb $(if $(SCALE),--scale $(SCALE))
 
 clean:
