@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 def extract_salesforce_object(object_name: str, conn_id: str, page_size: int, **context) -> dict:
     """Land one Salesforce object into bronze. Login and unknown-object errors fail at once (no retries)."""
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from extract.salesforce.connection import session_from_airflow_connection
     from extract.salesforce_to_bronze import extract_object
@@ -36,7 +36,7 @@ def extract_salesforce_object(object_name: str, conn_id: str, page_size: int, **
 
 def audit_dag_run(manifest_path: str, hightouch_conn_id: str | None, sync_slugs: list[str], **context) -> dict:
     """Record the run in audit.dag_runs, log a summary, and fail if any task of the run failed."""
-    from airflow.exceptions import AirflowException
+    from airflow.sdk.exceptions import AirflowException
 
     from extract.audit import summarise_run
     from extract.hightouch_runs import sync_runs_since

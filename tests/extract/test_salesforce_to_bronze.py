@@ -66,7 +66,7 @@ def test_unknown_object_is_named_in_the_error(sandbox, salesforce_conn, writer):
 
 
 def test_airflow_task_fails_fast_without_retry_on_bad_credentials(sandbox, salesforce_conn):
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from extract.airflow_tasks import extract_salesforce_object
 
