@@ -15,17 +15,6 @@ from sandbox.erp.service import build_service
 from sandbox.server import SandboxContext, Service
 
 
-def _postgres_available() -> bool:
-    try:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _postgres_available(), reason="no PostgreSQL on 127.0.0.1:5432")
-
-
 def _context(erp_sandbox, state_dir, database: str) -> SandboxContext:
     salesforce = Service(name="salesforce", app=None, tls=True, controller=erp_sandbox.org)
     return SandboxContext(
