@@ -79,6 +79,10 @@ class SessionRegistry:
             session.expires_at = max(session.expires_at, now + SESSION_TIMEOUT)  # a clock set back keeps it alive
             return session
 
+    def expire(self, token: str) -> None:
+        with self._lock:
+            self._sessions.pop(token, None)
+
     def expire_all(self) -> None:
         with self._lock:
             self._sessions.clear()
@@ -94,8 +98,16 @@ def require_session(request: Request) -> Session:
     session = org.sessions.resolve(token.strip()) if scheme.lower() in ("bearer", "oauth") else None
     if session is None:
         raise invalid_session()
-    org.limits.consume("DailyApiRequests")
+    org.limits.consume_api_request(request.method, request.url.path)
     return session
+
+
+def request_token(request: Request) -> str:
+    """The token a data request carries (``Authorization: Bearer``/``OAuth`` or Bulk 1.0 ``X-SFDC-Session``)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if token and scheme.lower() in ("bearer", "oauth"):
+        return token.strip()
+    return request.headers.get("x-sfdc-session", "").strip()
 
 
 def instance_url(request: Request) -> str:

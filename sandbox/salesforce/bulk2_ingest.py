@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from .auth import Session, require_session
 from .bulk2_common import check_format_options, job_not_found, job_timestamp, new_job_id, read_json_body
 from .errors import SalesforceError
+from .faults import NO_JOB_FAULT, JobFault
 from .formatting import COLUMN_DELIMITERS, LINE_ENDINGS, csv_quote_sql, sql_text_literal
 from .results import ResultFile
 from .schema import get_object
@@ -63,16 +64,25 @@ class IngestJob:
     processing_ms: int = 0
     results: dict[str, ResultFile] = field(default_factory=dict)
     result_headers: dict[str, str] = field(default_factory=dict)
+    fault: JobFault = NO_JOB_FAULT
+    ready_at: float = 0.0  # time.monotonic() before which a finished job still reports InProgress (latency floor)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def visible_state(self) -> str:
+        if self.state in ("JobComplete", "Failed") and time.monotonic() < self.ready_at:
+            return "InProgress"
+        return self.state
 
     @property
     def data_path(self) -> Path:
         return self.directory / "data.csv"
 
     def info(self, *, detailed: bool) -> dict:
+        state = self.visible_state
         body = {
             "id": self.id, "operation": self.operation, "object": self.object, "createdById": self.created_by,
-            "createdDate": self.created_date, "systemModstamp": self.created_date, "state": self.state,
+            "createdDate": self.created_date, "systemModstamp": self.created_date, "state": state,
         }
         if self.external_id_field:
             body["externalIdFieldName"] = self.external_id_field
@@ -87,7 +97,7 @@ class IngestJob:
                 "numberRecordsFailed": self.failed, "retries": 0, "totalProcessingTime": self.processing_ms,
                 "apiActiveProcessingTime": self.processing_ms, "apexProcessingTime": 0,
             })
-            if self.error_message:
+            if self.error_message and state == "Failed":
                 body["errorMessage"] = self.error_message
         return body
 
@@ -100,7 +110,7 @@ class IngestJobs:
         self._lock = threading.Lock()
         self._jobs: dict[str, IngestJob] = {}
 
-    def create(self, body: dict, version: str, user_id: str) -> IngestJob:
+    def create(self, body: dict, version: str, user_id: str, path: str = "") -> IngestJob:
         obj = get_object(str(body.get("object") or ""))
         if obj is None:
             raise SalesforceError(
@@ -117,11 +127,14 @@ class IngestJobs:
         if operation == "upsert":
             external_id = validate_external_id_field(obj, body.get("externalIdFieldName")).name
         delimiter, line_ending = check_format_options(body)
+        self._org.limits.require_batches(1)
+        self._org.limits.require_ingest_records(1)
         job_id = new_job_id()
         job = IngestJob(
             id=job_id, object=obj.name, operation=operation, external_id_field=external_id, created_by=user_id,
             created_date=job_timestamp(self._org.clock.now()), api_version=version, column_delimiter=delimiter,
             line_ending=line_ending, directory=self._directory / job_id,
+            fault=self._org.faults.job_fault("POST", path),
         )
         job.directory.mkdir(parents=True, exist_ok=True)
         with self._lock:
@@ -146,6 +159,7 @@ class IngestJobs:
                 raise SalesforceError(
                     409, "INVALIDJOBSTATE", f"Job {job_id} is not open for uploads, its state is {job.state}"
                 )
+            self._org.limits.check_upload_size(len(data))
             job.uploads += 1
             with job.data_path.open("ab") as data_file:
                 data_file.write(data)
@@ -163,6 +177,7 @@ class IngestJobs:
                         "current Job then create a new Job and make sure you only do 'PUT' once on a given Job.",
                     )
                 job.state = "UploadComplete"
+                job.ready_at = time.monotonic() + self._org.bulk_job_latency_seconds
                 self._executor.submit(self._process, job)
             elif state == "Aborted":
                 if job.state in FINISHED_STATES:
@@ -191,20 +206,36 @@ class IngestJobs:
         started = time.monotonic()
         delimiter = COLUMN_DELIMITERS[job.column_delimiter]
         try:
+            if job.fault.failure:
+                raise BatchFailure(job.fault.failure)
             headers, header_line = self._read_header(job, delimiter)
             obj = get_object(job.object)
             columns = resolve_columns(obj, headers)
             external_id = obj.field(job.external_id_field) if job.external_id_field else None
+            limits = self._org.limits
             with self._org.store.write() as cur:
                 self._stage(cur, job, len(headers), delimiter)
+                (rows,) = cur.execute("SELECT count(*) FROM __stage").fetchone()
+                if not limits.check("DailyBulkV2IngestRecords", rows):
+                    raise BatchFailure(
+                        f"ExceededQuota : Max number of records ingested in 24 hours exceeded "
+                        f"({limits.maximums['DailyBulkV2IngestRecords']})"
+                    )
+                if not limits.check("DailyBulkApiBatches", max(1, -(-rows // 10_000))):
+                    raise BatchFailure(
+                        f"ExceededQuota : Max number of batches in 24 hours exceeded "
+                        f"({limits.maximums['DailyBulkApiBatches']})"
+                    )
                 WriteBatch(
-                    cur, "__stage", obj, job.operation, columns, external_id, self._org.clock.now(), job.created_by
+                    cur, "__stage", obj, job.operation, columns, external_id, self._org.clock.now(), job.created_by,
+                    locked_rows=job.fault.locked_rows(rows),
                 ).run()
                 self._write_results(cur, job, len(headers), header_line)
                 processed, failed = cur.execute(
                     "SELECT count(*), count(*) FILTER (WHERE __error IS NOT NULL) FROM __results"
                 ).fetchone()
-            self._org.limits.consume("DailyBulkApiBatches", max(1, -(-processed // 10_000)))
+            limits.consume("DailyBulkApiBatches", max(1, -(-processed // 10_000)))
+            limits.consume("DailyBulkV2IngestRecords", processed)
             outcome = ("JobComplete", None, processed, failed)
         except BatchFailure as failure:
             outcome = ("Failed", str(failure), 0, 0)
@@ -274,8 +305,10 @@ class IngestJobs:
 
     def result_chunks(self, job_id: str, kind: str) -> Iterator[str]:
         job = self.get(job_id)
-        if job.state not in FINISHED_STATES:
-            raise SalesforceError(400, "INVALIDJOBSTATE", f"Job {job_id} is not finished, its state is {job.state}")
+        if job.visible_state not in FINISHED_STATES:
+            raise SalesforceError(
+                400, "INVALIDJOBSTATE", f"Job {job_id} is not finished, its state is {job.visible_state}"
+            )
         return self._chunks(job, kind)
 
     def _chunks(self, job: IngestJob, kind: str) -> Iterator[str]:
@@ -298,7 +331,8 @@ def _jobs(request: Request) -> IngestJobs:
 @router.post("/services/data/v{version}/jobs/ingest")
 async def create_ingest_job(version: str, request: Request, session: Session = Depends(require_session)):
     body = await read_json_body(request)
-    return JSONResponse(_jobs(request).create(body, version, session.user_id).info(detailed=False))
+    job = _jobs(request).create(body, version, session.user_id, request.url.path)
+    return JSONResponse(job.info(detailed=False))
 
 
 @router.get("/services/data/v{version}/jobs/ingest")

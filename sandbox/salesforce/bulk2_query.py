@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from .auth import Session, require_session
 from .bulk2_common import check_format_options, job_not_found, job_timestamp, new_job_id, read_json_body
 from .errors import SalesforceError
+from .faults import NO_JOB_FAULT, JobFault
 from .formatting import COLUMN_DELIMITERS, LINE_ENDINGS, csv_header, csv_line_sql
 from .query import CompiledQuery, compile_query
 from .results import ResultFile
@@ -53,12 +54,21 @@ class QueryJob:
     error_message: str | None = None
     result: ResultFile | None = None
     processing_ms: int = 0
+    fault: JobFault = NO_JOB_FAULT
+    ready_at: float = 0.0  # time.monotonic() before which a finished job still reports InProgress (latency floor)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @property
+    def visible_state(self) -> str:
+        if self.state in ("JobComplete", "Failed") and time.monotonic() < self.ready_at:
+            return "InProgress"
+        return self.state
+
     def info(self, *, detailed: bool) -> dict:
+        state = self.visible_state
         body = {
             "id": self.id, "operation": self.operation, "object": self.object, "createdById": self.created_by,
-            "createdDate": self.created_date, "systemModstamp": self.created_date, "state": self.state,
+            "createdDate": self.created_date, "systemModstamp": self.created_date, "state": state,
             "concurrencyMode": "Parallel", "contentType": "CSV", "apiVersion": float(self.api_version),
             "lineEnding": self.line_ending, "columnDelimiter": self.column_delimiter,
         }
@@ -70,7 +80,7 @@ class QueryJob:
                 "totalProcessingTime": self.processing_ms,
                 "isPkChunkingSupported": True,
             })
-            if self.error_message:
+            if self.error_message and state == "Failed":
                 body["errorMessage"] = self.error_message
         return body
 
@@ -97,7 +107,7 @@ class QueryJobs:
         self._lock = threading.Lock()
         self._jobs: dict[str, QueryJob] = {}
 
-    def create(self, body: dict, version: str, user_id: str) -> QueryJob:
+    def create(self, body: dict, version: str, user_id: str, path: str = "") -> QueryJob:
         operation = body.get("operation")
         if operation not in ("query", "queryAll"):
             raise SalesforceError(400, "INVALIDJOB", f"InvalidJob : Invalid operation: {operation}")
@@ -106,11 +116,12 @@ class QueryJobs:
             raise SalesforceError(400, "INVALIDJOB", "InvalidJob : The query is required")
         delimiter, line_ending = check_format_options(body)
         query = compile_query(soql, include_deleted=operation == "queryAll", now=self._org.clock.now(), bulk=True)
-        self._org.limits.consume("DailyBulkV2QueryJobs")
+        self._org.limits.consume_query_job()
         job = QueryJob(
             id=new_job_id(), operation=operation, object=query.object.name, soql=soql, query=query,
             created_by=user_id, created_date=job_timestamp(self._org.clock.now()), api_version=version,
-            column_delimiter=delimiter, line_ending=line_ending,
+            column_delimiter=delimiter, line_ending=line_ending, fault=self._org.faults.job_fault("POST", path),
+            ready_at=time.monotonic() + self._org.bulk_job_latency_seconds,
         )
         with self._lock:
             self._jobs[job.id] = job
@@ -123,6 +134,11 @@ class QueryJobs:
                 return
             job.state = "InProgress"
         started = time.monotonic()
+        if job.fault.failure:
+            with job.lock:
+                if job.state == "InProgress":
+                    job.state, job.error_message = "Failed", job.fault.failure
+            return
         line_sql = csv_line_sql(job.query, COLUMN_DELIMITERS[job.column_delimiter], LINE_ENDINGS[job.line_ending])
         try:
             with self._org.store.read() as cur:
@@ -172,8 +188,10 @@ class QueryJobs:
     def page(self, job_id: str, locator: str | None, max_records: int | None) -> tuple[int, str, Iterator[str]]:
         """(rows in the page, next locator or 'null', CSV text chunks beginning with the header)."""
         job = self.get(job_id)
-        if job.state != "JobComplete" or job.result is None:
-            raise SalesforceError(400, "INVALIDJOBSTATE", f"Job {job_id} is not complete, its state is {job.state}")
+        if job.visible_state != "JobComplete" or job.result is None:
+            raise SalesforceError(
+                400, "INVALIDJOBSTATE", f"Job {job_id} is not complete, its state is {job.visible_state}"
+            )
         start = decode_locator(locator) if locator else 0
         size = max_records if max_records and max_records > 0 else DEFAULT_PAGE_SIZE
         count = max(0, min(size, job.result.row_count - start))
@@ -198,7 +216,7 @@ def _jobs(request: Request) -> QueryJobs:
 @router.post("/services/data/v{version}/jobs/query")
 async def create_query_job(version: str, request: Request, session: Session = Depends(require_session)):
     body = await read_json_body(request)
-    job = _jobs(request).create(body, version, session.user_id)
+    job = _jobs(request).create(body, version, session.user_id, request.url.path)
     return JSONResponse(job.info(detailed=False))
 
 

@@ -78,7 +78,7 @@ class RecordBuilder:
             node[key_path[-1]] = json_value(values[0])
 
 
-def csv_text_sql(f: FieldDef, expression: str) -> str:
+def csv_text_sql(f: FieldDef, expression: str, coalesce: bool = True) -> str:
     """SQL turning a stored value into its Bulk CSV text (unquoted), null as ''."""
     if f.type == "boolean":
         text = f"CASE WHEN {expression} THEN 'true' WHEN NOT {expression} THEN 'false' END"
@@ -90,18 +90,30 @@ def csv_text_sql(f: FieldDef, expression: str) -> str:
         text = expression
     else:
         text = f"CAST({expression} AS VARCHAR)"
-    return f"coalesce({text}, '')"
+    return f"coalesce({text}, '')" if coalesce else text
 
 
 def csv_quote_sql(text_sql: str) -> str:
     return f"""'"' || replace({text_sql}, '"', '""') || '"'"""
 
 
+# types whose CSV text never holds a double quote, so their cells skip the quote doubling
+_QUOTE_FREE_TYPES = ("id", "reference", "boolean", "int", "double", "currency", "percent", "date", "datetime")
+
+
 def csv_line_sql(query: CompiledQuery, delimiter: str, line_ending: str) -> str:
-    """SQL for one whole CSV record (with its line ending) per result row."""
-    separator = f" || {sql_text_literal(delimiter)} || "
-    cells = [csv_quote_sql(csv_text_sql(c.field, c.sql[0])) for c in query.columns]
-    return separator.join(cells) + f" || {sql_text_literal(line_ending)}"
+    """SQL for one whole CSV record (with its line ending) per result row.
+
+    One ``concat`` call (which reads nulls as ''), with the quotes and delimiters between cells as literals, and
+    quote doubling only on text columns: several times cheaper per row than chaining ``||`` over every cell.
+    """
+    parts = []
+    for position, column in enumerate(query.columns):
+        parts.append(sql_text_literal(('"' if position == 0 else '"' + delimiter + '"')))
+        text = csv_text_sql(column.field, column.sql[0], coalesce=False)
+        parts.append(text if column.field.type in _QUOTE_FREE_TYPES else f"""replace({text}, '"', '""')""")
+    parts.append(sql_text_literal('"' + line_ending))
+    return "concat(" + ", ".join(parts) + ")"
 
 
 def csv_header(labels: list[str], delimiter: str, line_ending: str) -> str:

@@ -10,17 +10,24 @@ from __future__ import annotations
 import datetime as dt
 import random
 import string
+import time
+from collections.abc import Callable, Mapping
 
 import duckdb
 
+from .benchmark_objects import BENCH_BASE_ROWS, BENCHMARK_OBJECTS
+from .custom_objects import BASE_ROWS as CUSTOM_BASE_ROWS
+from .custom_objects import CUSTOM_OBJECTS
+from .generated_rows import RowGenerator
 from .schema import (
     ACCOUNT_TYPES, CASE_ORIGINS, CASE_PRIORITIES, CASE_REASONS, CASE_STATUSES, CASE_TYPES, INDUSTRIES,
     LEAD_SOURCES, LEAD_STATUSES, OBJECTS, OPPORTUNITY_STAGES, OPPORTUNITY_TYPES, RATINGS, SALUTATIONS,
-    TASK_PRIORITIES, TASK_STATUSES, TASK_SUBTYPES,
+    TASK_PRIORITIES, TASK_STATUSES, TASK_SUBTYPES, ObjectDef, get_object,
 )
-from .store import OrgStore
+from .store import OrgStore, quote
 
 SEED_END = dt.datetime(2025, 6, 1)
+SEED_BATCH_ROWS = 1_000_000
 SPAN_SECONDS = 3 * 365 * 86400
 INTEGRATION_USERNAME = "integration@medallion-sandbox.example.com"
 BASE_COUNTS = {
@@ -82,21 +89,53 @@ STAGE_FORECAST = [
 ]
 
 
-def object_counts(scale: float) -> dict[str, int]:
+def object_counts(scale: float, options: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Rows per object: the standard objects' ``BASE_COUNTS`` times ``scale``; the generated custom objects' base
+    rows (200 to 5,000 each) and the benchmark objects' ``BENCH_BASE_ROWS`` times ``custom_scale`` (an option;
+    default ``min(scale, 1)``: 200 objects times a big scale would take minutes to seed). The option
+    ``rows.<Object>=N`` sets exactly N rows of one object (any object, case-insensitive name)."""
+    options = options or {}
     counts = {name: max(1, round(base * scale)) for name, base in BASE_COUNTS.items()}
     counts["User"] = max(5, counts["User"])
+    custom_scale = float(options.get("custom_scale", min(scale, 1.0)))
+    counts.update({name: round(base * custom_scale) for name, base in CUSTOM_BASE_ROWS.items()})
+    counts.update({o.name: round(BENCH_BASE_ROWS * custom_scale) for o in BENCHMARK_OBJECTS})
+    for key, value in options.items():
+        if key.lower().startswith("rows."):
+            obj = get_object(key[len("rows."):])
+            if obj is None:
+                raise ValueError(f"option {key}: unknown object")
+            counts[obj.name] = int(value)
+    if counts["User"] < 1:
+        raise ValueError("the org needs at least one User (the integration user)")
     return counts
 
 
-def seed_org(store: OrgStore, seed: int, scale: float) -> None:
-    """Fill an empty org (the caller checks that it is empty) and store its settings, in one transaction."""
-    counts = object_counts(scale)
+def seed_org(store: OrgStore, seed: int, scale: float, options: Mapping[str, str] | None = None,
+             progress: Callable[[str, int, float], None] | None = None) -> dict[str, int]:
+    """Fill an empty org (the caller checks that it is empty) and store its settings: the generated objects in a
+    first transaction, the standard objects, id sequences and settings (which mark the org seeded) in a second.
+
+    ``options``: see ``object_counts``. ``progress(object, rows, seconds)`` is called after each object.
+    Returns the rows seeded per object.
+    """
+    counts = object_counts(scale, options)
     credentials = _credentials(seed)
+    generated = _seed_generated(store, RowGenerator(seed, counts), counts, progress)
     with store.write() as cur:
         _create_macros(cur, seed)
         for object_name, statement in _statements(counts).items():
+            started = time.monotonic()
             cur.execute(statement)
             OrgStore.reserve_sequence(cur, OBJECTS[object_name].key_prefix, counts[object_name])
+            if progress:
+                progress(object_name, counts[object_name], time.monotonic() - started)
+        # the generated objects' id sequences in one statement (OrgStore.reserve_sequence per prefix costs ~4 ms)
+        values = ", ".join(f"('{obj.key_prefix}', {1 + counts[obj.name]})" for obj in generated)
+        cur.execute(
+            f"INSERT INTO meta.sequences VALUES {values} ON CONFLICT (key_prefix) DO UPDATE "
+            "SET next_value = next_value + excluded.next_value - 1"
+        )
         OrgStore.put_settings(
             cur,
             {
@@ -106,6 +145,26 @@ def seed_org(store: OrgStore, seed: int, scale: float) -> None:
                 "org_id": "00D8d0000000001EAA",
             },
         )
+    return counts
+
+
+def _seed_generated(store: OrgStore, generator: RowGenerator, counts: dict[str, int],
+                    progress: Callable[[str, int, float], None] | None) -> tuple[ObjectDef, ...]:
+    """Fill the generated objects in a transaction of their own that empties their tables first, so an interrupted
+    seeding (no ``seed`` setting stored yet) starts over cleanly. Objects of few rows cost mostly the planning of
+    their statement (about 20 ms each); big ones about 2 us per row, mostly DuckDB storing them."""
+    objects = (*CUSTOM_OBJECTS, *BENCHMARK_OBJECTS)
+    with store.write() as cur:
+        generator.prepare(cur)
+        for obj in objects:
+            started = time.monotonic()
+            cur.execute(f"DELETE FROM {quote(obj.name)}")
+            # big objects go in batches: each statement's buffers are freed before the next (bounded memory)
+            for first in range(1, counts[obj.name] + 1, SEED_BATCH_ROWS):
+                cur.execute(generator.insert_sql(obj, min(SEED_BATCH_ROWS, counts[obj.name] + 1 - first), first))
+            if progress:
+                progress(obj.name, counts[obj.name], time.monotonic() - started)
+    return objects
 
 
 def _credentials(seed: int) -> dict[str, str]:

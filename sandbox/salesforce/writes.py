@@ -122,7 +122,9 @@ class WriteBatch:
     def __init__(
         self, cur: duckdb.DuckDBPyConnection, stage_table: str, obj: ObjectDef, operation: str,
         columns: list[TargetColumn], external_id: FieldDef | None, now: dt.datetime, user_id: str,
+        locked_rows: list[int] | None = None,
     ):
+        self.locked_rows = list(locked_rows or [])  # input rows failing with UNABLE_TO_LOCK_ROW (injected fault)
         self.cur = cur
         self.stage_table = stage_table
         self.obj = obj
@@ -354,6 +356,12 @@ class WriteBatch:
             f"JOIN (SELECT * FROM __targets JOIN __values USING (__row)) r USING (__row) {target_join} "
             + " ".join(check_joins)
         )
+        if self.locked_rows:
+            self.cur.execute(
+                "UPDATE __checked SET __error = {'code': 'UNABLE_TO_LOCK_ROW', 'message': "
+                "'unable to obtain exclusive access to this record or 1 records', 'fields': ''} "
+                f"WHERE __error IS NULL AND __row IN ({', '.join(str(int(r)) for r in self.locked_rows)})"
+            )
         self._apply()
 
     def _apply(self) -> None:
