@@ -11,7 +11,8 @@
 ``formula_recalc`` a calculated field (describe ``calculated: true``; ``field=`` to choose) changes on N rows while
                    SystemModstamp stays (booleans flip, numbers + 1, text gets a suffix)
 ``late_commit``    N live rows are updated with LastModifiedDate = SystemModstamp = now - ``lag_seconds``
-                   (default 300): a transaction committing late, older than rows already served
+                   (default 300): a transaction committing late, older than rows already served; with
+                   ``new_rows=True`` N new records appear instead (copies under new Ids, created at that time)
 ``tie``            N live rows are updated with one identical SystemModstamp: ``at=`` (ISO datetime), else the
                    newest SystemModstamp already in the object (so they tie with the last row a cursor saw)
 =================  ===============================================================================================
@@ -26,8 +27,9 @@ import itertools
 import threading
 from typing import TYPE_CHECKING
 
+from . import ids
 from .schema import FieldDef, ObjectDef, get_object
-from .store import quote
+from .store import OrgStore, quote
 
 if TYPE_CHECKING:
     from .org import SalesforceOrg
@@ -168,11 +170,46 @@ class Mutations:
             cur.execute(f'UPDATE {quote(obj.name)} SET {column} = {new} WHERE "Id" IN {self._in(ids)}')
         return {"ids": ids, "field": f.name}
 
-    def _late_commit(self, cur, obj, count, call, now, lag_seconds: float = 300, field: str | None = None):
+    def _late_commit(self, cur, obj, count, call, now, lag_seconds: float = 300, field: str | None = None,
+                     new_rows: bool = False):
         at = now - dt.timedelta(seconds=float(lag_seconds))
+        if new_rows:  # records that appear only now, stamped behind rows already served
+            ids = self._insert_copies(cur, obj, self._pick(cur, obj, count, call), at)
+            return {"ids": ids, "created": True, "system_modstamp": at.isoformat() + "Z"}
         ids = self._pick(cur, obj, count, call)
         name = self._text_update(cur, obj, ids, at, call, field)
         return {"ids": ids, "field": name, "system_modstamp": at.isoformat() + "Z"}
+
+    def _insert_copies(self, cur, obj: ObjectDef, source_ids: list[str], at: dt.datetime) -> list[str]:
+        """Insert a copy of each source record under a new Id, created and last modified at ``at``.
+
+        Ids and auto numbers come from the same sequences the write path uses; unique fields (external ids) are
+        left empty so they stay unique.
+        """
+        if not source_ids:
+            return []
+        first = OrgStore.reserve_sequence(cur, obj.key_prefix, len(source_ids))
+        new_ids = [ids.make_id(obj.key_prefix, first + n) for n in range(len(source_ids))]
+        numbered = ", ".join(f"({n}, '{old}', '{new}')" for n, (old, new) in enumerate(zip(source_ids, new_ids)))
+        values = []
+        for f in obj.stored_fields:
+            if f.name == "Id":
+                values.append('new."Id"')
+            elif f.name in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
+                values.append(_ts(at))
+            elif f.auto_number:
+                start = OrgStore.reserve_sequence(cur, f"{obj.name}.{f.name}", len(source_ids))
+                values.append(f"lpad(CAST({start} + new.n AS VARCHAR), 8, '0')")
+            elif f.unique:
+                values.append("NULL")
+            else:
+                values.append(f"src.{quote(f.name)}")
+        columns = ", ".join(quote(f.name) for f in obj.stored_fields)
+        cur.execute(
+            f"INSERT INTO {quote(obj.name)} ({columns}) SELECT {', '.join(values)} FROM {quote(obj.name)} src "
+            f'JOIN (VALUES {numbered}) new(n, "Source", "Id") ON src."Id" = new."Source" ORDER BY new.n'
+        )
+        return new_ids
 
     def _tie(self, cur, obj, count, call, now, at: str | None = None, field: str | None = None):
         if at:

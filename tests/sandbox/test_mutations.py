@@ -106,3 +106,22 @@ def test_late_commit_and_same_second_ties(sf, sf_sandbox, frozen_clock):
     tied = sf.query_all(f"SELECT Id, SystemModstamp FROM Case WHERE SystemModstamp = {_soql_time(cursor)}")
     assert set(tie["ids"]) | set(served["ids"]) == {r["Id"] for r in tied["records"]}
     assert tied["totalSize"] == 5
+
+
+def test_late_commit_of_new_records_appears_behind_the_cursor(sf, sf_sandbox, frozen_clock):
+    at = _soon(70)
+    frozen_clock.freeze(at)
+    served = sf_sandbox.org.mutate("Account", "update", count=1)
+    cursor = _stamp(sf.query(f"SELECT SystemModstamp FROM Account WHERE Id = '{served['ids'][0]}'")
+                    ["records"][0]["SystemModstamp"])
+    before = sf.query("SELECT COUNT() FROM Account")["totalSize"]
+    late = sf_sandbox.org.mutate("Account", "late_commit", count=3, lag_seconds=60, new_rows=True)
+    assert late["created"] and len(late["ids"]) == 3
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == before + 3
+    rows = sf.query_all(f"SELECT Id, Name, CreatedDate, SystemModstamp, Customer_Key__c FROM Account "
+                        f"WHERE Id IN {_in(late['ids'])}")["records"]
+    assert {r["Id"] for r in rows} == set(late["ids"])
+    for row in rows:
+        assert _stamp(row["SystemModstamp"]) == _stamp(row["CreatedDate"]) == at - dt.timedelta(seconds=60)
+        assert _stamp(row["SystemModstamp"]) < cursor  # an incremental cursor past `cursor` would miss them
+        assert row["Name"] and row["Customer_Key__c"] is None  # copied values, external id left unique
