@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -45,6 +47,15 @@ def ensure_airflow_db(env: dict[str, str], state: Path) -> None:
     marker.touch()
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the parent dies, so a killed runner never leaves a sandbox behind."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 @dataclass
 class RunningSandbox:
     process: subprocess.Popen
@@ -63,7 +74,8 @@ def start_sandbox(root: Path, state: Path, env: dict[str, str], extra_args: list
     cmd = [sys.executable, "-m", "sandbox", "--state-dir", str(state / "sandbox"),
            "--manifest", env["MEDALLION_MANIFEST_PATH"], "--warehouse", env["MEDALLION_DUCKDB_PATH"], *extra_args]
     log = (state / "logs" / "sandbox.log").open("w")
-    process = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    process = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+                               preexec_fn=_die_with_parent)
     values: dict[str, str] = {}
     for line in process.stdout:
         line = line.strip()

@@ -56,8 +56,8 @@ def main() -> int:
         sandbox = start_sandbox(ROOT, state, env)
         print(f"sandbox org at {sandbox.values['SALESFORCE_URL']}, Hightouch at {sandbox.values['HIGHTOUCH_URL']}")
     log_path = state / "logs" / f"{datetime.now():%Y%m%dT%H%M%S}-{DAG_ID}.log"
-    print(f"running {DAG_ID} through Airflow (airflow dags test); log: {os.path.relpath(log_path, ROOT)}")
     try:
+        print(f"running {DAG_ID} through Airflow (airflow dags test); log: {os.path.relpath(log_path, ROOT)}")
         with log_path.open("w") as log:
             code = subprocess.call(["airflow", "dags", "test", DAG_ID], env=env, cwd=ROOT,
                                    stdout=log, stderr=subprocess.STDOUT)
