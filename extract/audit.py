@@ -61,10 +61,12 @@ def record_task_run(context) -> None:
     started = ti.start_date or finished
     exception = context.get("exception")
     result = None
-    try:
-        result = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index)
-    except Exception:  # no XCom backend reachable in a callback must not break the task
-        result = None
+    # Only Python callables (the extract tasks) return their rows; asking other operators logs a needless error.
+    if exception is None and getattr(context.get("task"), "python_callable", None) is not None:
+        try:
+            result = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index)
+        except Exception:  # no XCom backend reachable in a callback must not break the task
+            result = None
     rows = result.get("rows") if isinstance(result, dict) else None
     state = "failed" if exception is not None else "success"
     with _connect() as con:
