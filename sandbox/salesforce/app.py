@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import auth, bulk1, bulk2_ingest, bulk2_query, rest
+from . import auth, bulk1, bulk2_ingest, bulk2_query, composite, rest
 from .errors import SalesforceError
 from .faults import HTTP_KINDS
 from .org import SalesforceOrg
@@ -138,7 +138,7 @@ def _error_response(request: Request, error: SalesforceError) -> JSONResponse:
 def create_app(org: SalesforceOrg) -> ASGIApp:
     app = FastAPI(title="Salesforce sandbox org", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.org = org
-    for router in (auth.router, rest.router, bulk2_query.router, bulk2_ingest.router, bulk1.router):
+    for router in (auth.router, rest.router, composite.router, bulk2_query.router, bulk2_ingest.router, bulk1.router):
         app.include_router(router)
 
     @app.exception_handler(SalesforceError)

@@ -25,6 +25,7 @@ from .clock import OrgClock
 from .errors import invalid_session
 
 SESSION_TIMEOUT = dt.timedelta(hours=2)
+SUBREQUEST_SCOPE_KEY = "sandbox.composite_subrequest"  # set by composite.py on the scopes of its subrequests
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 router = APIRouter()
@@ -98,7 +99,10 @@ def require_session(request: Request) -> Session:
     session = org.sessions.resolve(token.strip()) if scheme.lower() in ("bearer", "oauth") else None
     if session is None:
         raise invalid_session()
-    org.limits.consume_api_request(request.method, request.url.path)
+    if request.scope.get(SUBREQUEST_SCOPE_KEY):
+        org.limits.count_subrequest(request.method, request.url.path)  # a composite call counts once, as a whole
+    else:
+        org.limits.consume_api_request(request.method, request.url.path)
     return session
 
 

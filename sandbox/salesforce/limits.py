@@ -65,6 +65,7 @@ class OrgLimits:
         self._in_flight: dict[int, float] = {}
         self._request_numbers = iter(range(1, 1 << 62))
         self.requests_by_endpoint: Counter[str] = Counter()
+        self.subrequests_by_endpoint: Counter[str] = Counter()  # composite subrequests (not API requests)
         self.rejections: Counter[str] = Counter()
         for key, value in (options or {}).items():
             if key.startswith("limit_"):
@@ -92,6 +93,7 @@ class OrgLimits:
         with self._lock:
             self._buckets.clear()
             self.requests_by_endpoint.clear()
+            self.subrequests_by_endpoint.clear()
             self.rejections.clear()
 
     # --- counting ---------------------------------------------------------------------------------------------
@@ -131,6 +133,12 @@ class OrgLimits:
         self.consume("DailyApiRequests")
         with self._lock:
             self.requests_by_endpoint[endpoint_key(method, path)] += 1
+
+    def count_subrequest(self, method: str, path: str) -> None:
+        """A composite subrequest: listed per endpoint, not counted against DailyApiRequests (the composite call
+        itself was)."""
+        with self._lock:
+            self.subrequests_by_endpoint[endpoint_key(method, path)] += 1
 
     def consume_query_job(self) -> None:
         if not self.check("DailyBulkV2QueryJobs"):
@@ -212,6 +220,7 @@ class OrgLimits:
         """What the control API reports: used/max per rolling limit, settings, per-endpoint calls, refusals."""
         with self._lock:
             by_endpoint = dict(sorted(self.requests_by_endpoint.items()))
+            subrequests = dict(sorted(self.subrequests_by_endpoint.items()))
             rejections = dict(self.rejections)
         return {
             "limits": {name: {"Max": m, "Used": self.used(name), "Remaining": self.remaining(name)}
@@ -221,5 +230,6 @@ class OrgLimits:
             "max_upload_mb": self.max_upload_mb,
             "in_flight_requests": self.in_flight(),
             "requests_by_endpoint": by_endpoint,
+            "composite_subrequests_by_endpoint": subrequests,
             "rejections": rejections,
         }
