@@ -5,6 +5,7 @@
     GET    /faults                      POST /faults {rule}   DELETE /faults   DELETE /faults/{id}
     GET    /usage                       POST /limits {"DailyApiRequests": 20, ...}   POST /limits/reset
     POST   /settings {"bulk_job_latency_seconds": S}         POST /sessions/expire
+    GET    /access                      POST /access {"hidden_fields": [...], ...}   POST /access/reset (DELETE /access)
     GET    /objects                     GET /objects/{name}/rows?where=<DuckDB SQL>&limit=N   GET /objects/{name}/count
 """
 
@@ -113,6 +114,20 @@ def create_app(org) -> FastAPI:
         if "bulk_job_latency_seconds" in body:
             org.bulk_job_latency_seconds = float(body["bulk_job_latency_seconds"])
         return JSONResponse({"bulk_job_latency_seconds": org.bulk_job_latency_seconds})
+
+    @app.get("/access")
+    def get_access() -> JSONResponse:
+        return JSONResponse(org.access.as_dict())
+
+    @app.post("/access")
+    async def set_access(request: Request) -> JSONResponse:
+        """Replace the restrictions named in the body (lists or comma-separated strings); the others stay."""
+        return JSONResponse(org.access.update(**(await body_of(request))))
+
+    @app.post("/access/reset")
+    @app.delete("/access")
+    def reset_access() -> JSONResponse:
+        return JSONResponse(org.access.reset())
 
     @app.post("/sessions/expire")
     def expire_sessions() -> JSONResponse:

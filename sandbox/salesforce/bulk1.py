@@ -135,15 +135,17 @@ class Bulk1Jobs:
         operation = body.get("operation")
         if operation not in DML_OPERATIONS + QUERY_OPERATIONS:
             raise _bulk1_error("InvalidJob", f"Invalid operation: {operation}")
-        obj = get_object(str(body.get("object") or ""))
-        if obj is None:
-            raise _bulk1_error("InvalidEntity", f"Entity '{body.get('object')}' is not supported by the Bulk API.")
+        access = self._org.access
+        obj = access.object(str(body.get("object") or ""))
+        if obj is None or not access.bulk_supported(obj):
+            name = obj.name if obj is not None else body.get("object")
+            raise _bulk1_error("InvalidEntity", f"Entity '{name}' is not supported by the Bulk API.")
         if (body.get("contentType") or "JSON") != "JSON":
             raise _bulk1_error("InvalidJob", "This sandbox serves Bulk API 1.0 with contentType JSON only")
         external_id = None
         if operation == "upsert":
             try:
-                external_id = validate_external_id_field(obj, body.get("externalIdFieldName")).name
+                external_id = validate_external_id_field(obj, body.get("externalIdFieldName"), access).name
             except SalesforceError as error:
                 raise _bulk1_error("InvalidJob", error.message.removeprefix("InvalidJob : "))
         mode = body.get("concurrencyMode", "Parallel")
@@ -224,7 +226,7 @@ class Bulk1Jobs:
         for record in flat:
             headers += [name for name in record if name not in headers]
         obj = get_object(job.object)
-        columns = resolve_columns(obj, headers)
+        columns = resolve_columns(obj, headers, self._org.access)
         external_id = obj.field(job.external_id_field) if job.external_id_field else None
         rows = [[0] for _ in flat]
         for index, record in enumerate(flat):
@@ -252,7 +254,7 @@ class Bulk1Jobs:
     def _run_query(self, job: Bulk1Job, batch: Batch, soql: str) -> None:
         try:
             query = compile_query(soql, include_deleted=job.operation == "queryAll", now=self._org.clock.now(),
-                                  bulk=True)
+                                  bulk=True, access=self._org.access)
         except SalesforceError as error:
             raise BatchFailure(f"{error.error_code}: {error.message}")
         if query.object.name != job.object:

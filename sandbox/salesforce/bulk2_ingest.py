@@ -28,6 +28,7 @@ from .errors import SalesforceError
 from .faults import NO_JOB_FAULT, JobFault
 from .formatting import COLUMN_DELIMITERS, LINE_ENDINGS, csv_quote_sql, sql_text_literal
 from .results import ResultFile
+from .query import bulk_unsupported
 from .schema import get_object
 from .writes import OPERATIONS, BatchFailure, WriteBatch, resolve_columns, validate_external_id_field
 
@@ -111,11 +112,14 @@ class IngestJobs:
         self._jobs: dict[str, IngestJob] = {}
 
     def create(self, body: dict, version: str, user_id: str, path: str = "") -> IngestJob:
-        obj = get_object(str(body.get("object") or ""))
+        access = self._org.access
+        obj = access.object(str(body.get("object") or ""))
         if obj is None:
             raise SalesforceError(
                 400, "INVALIDENTITY", f"InvalidEntity : Entity '{body.get('object')}' is not supported by the Bulk API."
             )
+        if not access.bulk_supported(obj):
+            raise bulk_unsupported(obj.name)
         operation = body.get("operation")
         if operation not in OPERATIONS:
             raise SalesforceError(400, "INVALIDJOB", f"InvalidJob : Invalid operation: {operation}")
@@ -125,7 +129,7 @@ class IngestJobs:
             )
         external_id = None
         if operation == "upsert":
-            external_id = validate_external_id_field(obj, body.get("externalIdFieldName")).name
+            external_id = validate_external_id_field(obj, body.get("externalIdFieldName"), access).name
         delimiter, line_ending = check_format_options(body)
         self._org.limits.require_batches(1)
         self._org.limits.require_ingest_records(1)
@@ -210,7 +214,7 @@ class IngestJobs:
                 raise BatchFailure(job.fault.failure)
             headers, header_line = self._read_header(job, delimiter)
             obj = get_object(job.object)
-            columns = resolve_columns(obj, headers)
+            columns = resolve_columns(obj, headers, self._org.access)
             external_id = obj.field(job.external_id_field) if job.external_id_field else None
             limits = self._org.limits
             with self._org.store.write() as cur:

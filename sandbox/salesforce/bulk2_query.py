@@ -115,7 +115,8 @@ class QueryJobs:
         if not isinstance(soql, str) or not soql.strip():
             raise SalesforceError(400, "INVALIDJOB", "InvalidJob : The query is required")
         delimiter, line_ending = check_format_options(body)
-        query = compile_query(soql, include_deleted=operation == "queryAll", now=self._org.clock.now(), bulk=True)
+        query = compile_query(soql, include_deleted=operation == "queryAll", now=self._org.clock.now(), bulk=True,
+                              access=self._org.access)
         self._org.limits.consume_query_job()
         job = QueryJob(
             id=new_job_id(), operation=operation, object=query.object.name, soql=soql, query=query,

@@ -1,19 +1,23 @@
-"""Describe metadata as the REST API returns it: global describe, sObject describe and sObject metadata."""
+"""Describe metadata as the REST API returns it: global describe, sObject describe and sObject metadata, as the
+integration user sees the org (``access.py``: hidden objects and fields are left out, queryable/replicateable flags)."""
 
 from __future__ import annotations
 
+from .access import UNRESTRICTED, OrgAccess
 from .schema import OBJECTS, FieldDef, ObjectDef, child_relationships
 
 
-def global_describe(version: str) -> dict:
+def global_describe(version: str, access: OrgAccess | None = None) -> dict:
+    access = access or UNRESTRICTED
     return {
         "encoding": "UTF-8",
         "maxBatchSize": 200,
-        "sobjects": [object_summary(o, version) for o in OBJECTS.values()],
+        "sobjects": [object_summary(o, version, access) for o in OBJECTS.values() if access.visible(o)],
     }
 
 
-def object_summary(obj: ObjectDef, version: str) -> dict:
+def object_summary(obj: ObjectDef, version: str, access: OrgAccess | None = None) -> dict:
+    access = access or UNRESTRICTED
     base = f"/services/data/v{version}/sobjects/{obj.name}"
     writable = obj.name != "User"
     return {
@@ -37,8 +41,8 @@ def object_summary(obj: ObjectDef, version: str) -> dict:
         "mergeable": obj.field("MasterRecordId") is not None,
         "mruEnabled": True,
         "name": obj.name,
-        "queryable": True,
-        "replicateable": True,
+        "queryable": access.queryable(obj),
+        "replicateable": access.replicateable(obj),
         "retrieveable": True,
         "searchable": True,
         "triggerable": True,
@@ -48,18 +52,22 @@ def object_summary(obj: ObjectDef, version: str) -> dict:
     }
 
 
-def object_describe(obj: ObjectDef, version: str) -> dict:
+def object_describe(obj: ObjectDef, version: str, access: OrgAccess | None = None) -> dict:
+    access = access or UNRESTRICTED
     base = f"/services/data/v{version}/sobjects/{obj.name}"
-    described = object_summary(obj, version)
+    described = object_summary(obj, version, access)
+    children = [
+        (child, f) for child, f in child_relationships(obj) if access.visible(child) and access.field(child, f.name)
+    ]
     described.update(
         {
             "actionOverrides": [],
-            "childRelationships": [_child_relationship(child, f) for child, f in child_relationships(obj)],
+            "childRelationships": [_child_relationship(child, f) for child, f in children],
             "compactLayoutable": True,
             "defaultImplementation": None,
             "extendedBy": None,
             "extendsInterfaces": None,
-            "fields": [field_describe(f) for f in obj.fields],
+            "fields": [field_describe(f) for f in access.fields(obj)],
             "implementedBy": None,
             "implementsInterfaces": None,
             "listviewable": None,
@@ -172,5 +180,5 @@ def _child_relationship(child: ObjectDef, f: FieldDef) -> dict:
     }
 
 
-def sobject_metadata(obj: ObjectDef, version: str, recent_items: list[dict]) -> dict:
-    return {"objectDescribe": object_summary(obj, version), "recentItems": recent_items}
+def sobject_metadata(obj: ObjectDef, version: str, recent_items: list[dict], access: OrgAccess | None = None) -> dict:
+    return {"objectDescribe": object_summary(obj, version, access), "recentItems": recent_items}

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import ids
+from .access import OrgAccess
 from .auth import Credentials, SessionRegistry
 from .bulk2_ingest import IngestJobs
 from .bulk2_query import QueryJobs
@@ -61,6 +62,7 @@ class SalesforceOrg:
         )
         self.sessions = SessionRegistry(self.clock, self.credentials.org_id)
         self.limits = OrgLimits(self.clock, options)
+        self.access = OrgAccess(options)  # hidden_fields=, hidden_objects=, ... (access.py)
         self.faults = Faults(seed)
         for rule in parse_option(options.get("faults", "")):
             self.faults.add(rule)

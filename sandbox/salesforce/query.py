@@ -12,9 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from . import ids, soql
+from .access import UNRESTRICTED, OrgAccess
 from .date_literals import relative_range
 from .errors import SalesforceError, invalid_field, invalid_type, malformed_query
-from .schema import ADDRESS_COMPONENTS, FieldDef, ObjectDef, get_object
+from .schema import ADDRESS_COMPONENTS, FieldDef, ObjectDef
 from .store import quote
 
 FILTER_TYPE_NAMES = {
@@ -86,6 +87,7 @@ class _JoinPlan:
     """The joins a query needs, one alias per (relationship path, target object)."""
 
     root: ObjectDef
+    access: OrgAccess = UNRESTRICTED
     joins: list[str] = field(default_factory=list)
     aliases: dict[tuple[str, ...], list[tuple[str, ObjectDef]]] = field(default_factory=dict)
     canonical: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
@@ -101,12 +103,12 @@ class _JoinPlan:
         if len(parents) != 1:
             raise _bad_relationship(path[-1])
         parent_alias, parent_object = parents[0]
-        reference = parent_object.relationship(path[-1])
+        reference = self.access.relationship(parent_object, path[-1])
         if reference is None:
             raise _bad_relationship(path[-1])
         found = []
         for target_name in reference.reference_to:
-            target = get_object(target_name)
+            target = self.access.object(target_name)
             if target is None:
                 continue
             alias = f"t{len(self.joins) + 1}"
@@ -114,6 +116,8 @@ class _JoinPlan:
                 f'LEFT JOIN {quote(target.name)} {alias} ON {alias}."Id" = {parent_alias}.{quote(reference.name)}'
             )
             found.append((alias, target))
+        if not found:  # every target is hidden from the user
+            raise _bad_relationship(path[-1])
         self.aliases[lowered] = found
         self.canonical[lowered] = parent_key + (reference.relationship_name,)
         return self.canonical[lowered], found
@@ -145,6 +149,10 @@ def unsupported_object(name: str) -> SalesforceError:
     )
 
 
+def bulk_unsupported(name: str) -> SalesforceError:
+    return SalesforceError(400, "INVALIDENTITY", f"Entity '{name}' is not supported by the Bulk API.")
+
+
 @dataclass(frozen=True)
 class _ResolvedPath:
     key_path: tuple[str, ...]
@@ -158,7 +166,7 @@ def _resolve(plan: _JoinPlan, path: soql.FieldPath) -> _ResolvedPath:
         parts = parts[1:]  # SOQL allows qualifying a field with its object name
     relationship_key, targets = plan.targets(tuple(parts[:-1]))
     name = parts[-1]
-    fields = [(alias, obj, obj.field(name)) for alias, obj in targets]
+    fields = [(alias, obj, plan.access.field(obj, name)) for alias, obj in targets]
     missing = [obj for _, obj, f in fields if f is None]
     if missing:
         raise _no_such_column(name, missing[0])
@@ -174,17 +182,24 @@ def _resolve(plan: _JoinPlan, path: soql.FieldPath) -> _ResolvedPath:
     return _ResolvedPath(relationship_key + (first.name,), first, sql)
 
 
-def compile_query(text: str, *, include_deleted: bool, now: dt.datetime, bulk: bool = False) -> CompiledQuery:
-    """Parse and translate ``text``; raises SalesforceError (MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE...)."""
+def compile_query(text: str, *, include_deleted: bool, now: dt.datetime, bulk: bool = False,
+                  access: OrgAccess | None = None) -> CompiledQuery:
+    """Parse and translate ``text`` as the integration user sees the org (``access``: hidden objects and fields
+    do not exist for it); raises SalesforceError (MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE...)."""
+    access = access or UNRESTRICTED
     parsed = soql.parse(text)
-    root = get_object(parsed.object_name)
+    root = access.object(parsed.object_name)
     if root is None:
         raise unsupported_object(parsed.object_name)
+    if not access.queryable(root):
+        raise SalesforceError(400, "INVALID_TYPE_FOR_OPERATION", f"entity type {root.name} does not support query")
+    if bulk and not access.bulk_supported(root):
+        raise bulk_unsupported(root.name)
     if bulk and parsed.count_only:
         raise SalesforceError(400, "API_ERROR", "Aggregate queries are not supported by Bulk API 2.0.")
     if bulk and parsed.offset is not None:
         raise malformed_query("OFFSET is not supported by Bulk API 2.0.")
-    plan = _JoinPlan(root)
+    plan = _JoinPlan(root, access)
     columns = []
     for path in parsed.fields:
         resolved = _resolve(plan, path)

@@ -51,7 +51,8 @@ class QueryCursors:
         self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
 
     def first_page(self, soql: str, *, include_deleted: bool, version: str, page_size: int) -> dict:
-        query = compile_query(soql, include_deleted=include_deleted, now=self._org.clock.now())
+        query = compile_query(soql, include_deleted=include_deleted, now=self._org.clock.now(),
+                              access=self._org.access)
         with self._org.store.read() as cur:
             (total,) = cur.execute(query.count_sql()).fetchone()
             if query.count_only:

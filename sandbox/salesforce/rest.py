@@ -10,7 +10,7 @@ from .auth import Session, instance_url, require_session
 from .describe import global_describe, object_describe, sobject_metadata
 from .errors import SalesforceError, not_found
 from .query_cursors import page_size_from_header
-from .schema import ObjectDef, get_object
+from .schema import ObjectDef
 
 API_VERSIONS = {
     "52.0": "Winter '22", "53.0": "Winter '22", "54.0": "Spring '22", "55.0": "Summer '22", "56.0": "Winter '23",
@@ -27,8 +27,9 @@ def _version(version: str) -> str:
     return version
 
 
-def _object(name: str) -> ObjectDef:
-    obj = get_object(name)
+def _object(name: str, request: Request) -> ObjectDef:
+    """The object as the user sees it: unknown and hidden objects are 404 NOT_FOUND."""
+    obj = request.app.state.org.access.object(name)
     if obj is None:
         raise not_found()
     return obj
@@ -63,25 +64,29 @@ def limits(version: str, request: Request, session: Session = Depends(require_se
 
 
 @router.get("/services/data/v{version}/sobjects")
-def describe_global(version: str, session: Session = Depends(require_session)) -> JSONResponse:
-    return JSONResponse(global_describe(_version(version)))
+def describe_global(version: str, request: Request, session: Session = Depends(require_session)) -> JSONResponse:
+    return JSONResponse(global_describe(_version(version), request.app.state.org.access))
 
 
 @router.get("/services/data/v{version}/sobjects/{object_name}")
-def object_metadata(version: str, object_name: str, session: Session = Depends(require_session)) -> JSONResponse:
-    return JSONResponse(sobject_metadata(_object(object_name), _version(version), []))
+def object_metadata(version: str, object_name: str, request: Request,
+                    session: Session = Depends(require_session)) -> JSONResponse:
+    access = request.app.state.org.access
+    return JSONResponse(sobject_metadata(_object(object_name, request), _version(version), [], access))
 
 
 @router.get("/services/data/v{version}/sobjects/{object_name}/describe")
-def describe_object(version: str, object_name: str, session: Session = Depends(require_session)) -> JSONResponse:
-    return JSONResponse(object_describe(_object(object_name), _version(version)))
+def describe_object(version: str, object_name: str, request: Request,
+                    session: Session = Depends(require_session)) -> JSONResponse:
+    access = request.app.state.org.access
+    return JSONResponse(object_describe(_object(object_name, request), _version(version), access))
 
 
 @router.get("/services/data/v{version}/sobjects/{object_name}/updated")
 def get_updated(version: str, object_name: str, request: Request, session: Session = Depends(require_session)):
     _version(version)
     params = request.query_params
-    return JSONResponse(sobjects.updated_ids(request.app.state.org, _object(object_name), params.get("start"),
+    return JSONResponse(sobjects.updated_ids(request.app.state.org, _object(object_name, request), params.get("start"),
                                              params.get("end")))
 
 
@@ -89,14 +94,14 @@ def get_updated(version: str, object_name: str, request: Request, session: Sessi
 def get_deleted(version: str, object_name: str, request: Request, session: Session = Depends(require_session)):
     _version(version)
     params = request.query_params
-    return JSONResponse(sobjects.deleted_records(request.app.state.org, _object(object_name), params.get("start"),
+    return JSONResponse(sobjects.deleted_records(request.app.state.org, _object(object_name, request), params.get("start"),
                                                  params.get("end")))
 
 
 @router.post("/services/data/v{version}/sobjects/{object_name}")
 async def create_record(version: str, object_name: str, request: Request, session: Session = Depends(require_session)):
     _version(version)
-    obj = _object(object_name)
+    obj = _object(object_name, request)
     values = sobjects.parse_record_body(await request.body())
     result = sobjects.write_record(request.app.state.org, obj, "insert", values, session.user_id)
     return JSONResponse({"id": result.record_id, "success": True, "errors": []}, status_code=201)
@@ -106,7 +111,7 @@ async def create_record(version: str, object_name: str, request: Request, sessio
 def get_record(version: str, object_name: str, record_id: str, request: Request,
                session: Session = Depends(require_session)):
     org = request.app.state.org
-    return JSONResponse(sobjects.get_record(org, _object(object_name), record_id, _fields_param(request),
+    return JSONResponse(sobjects.get_record(org, _object(object_name, request), record_id, _fields_param(request),
                                             _version(version)))
 
 
@@ -116,7 +121,7 @@ async def update_record(version: str, object_name: str, record_id: str, request:
     _version(version)
     values = sobjects.parse_record_body(await request.body())
     values.pop("Id", None)
-    sobjects.write_record(request.app.state.org, _object(object_name), "update", {"Id": record_id, **values},
+    sobjects.write_record(request.app.state.org, _object(object_name, request), "update", {"Id": record_id, **values},
                           session.user_id)
     return Response(status_code=204)
 
@@ -125,7 +130,7 @@ async def update_record(version: str, object_name: str, record_id: str, request:
 def delete_record(version: str, object_name: str, record_id: str, request: Request,
                   session: Session = Depends(require_session)):
     _version(version)
-    sobjects.write_record(request.app.state.org, _object(object_name), "delete", {"Id": record_id}, session.user_id)
+    sobjects.write_record(request.app.state.org, _object(object_name, request), "delete", {"Id": record_id}, session.user_id)
     return Response(status_code=204)
 
 
@@ -134,7 +139,7 @@ def get_record_by_external_id(version: str, object_name: str, field_name: str, v
                               session: Session = Depends(require_session)):
     org = request.app.state.org
     return JSONResponse(sobjects.get_record_by_external_id(
-        org, _object(object_name), field_name, value, _fields_param(request), _version(version)
+        org, _object(object_name, request), field_name, value, _fields_param(request), _version(version)
     ))
 
 
@@ -142,8 +147,8 @@ def get_record_by_external_id(version: str, object_name: str, field_name: str, v
 async def upsert_record(version: str, object_name: str, field_name: str, value: str, request: Request,
                         session: Session = Depends(require_session)):
     _version(version)
-    obj = _object(object_name)
-    key = obj.field(field_name)
+    obj = _object(object_name, request)
+    key = request.app.state.org.access.field(obj, field_name)
     if key is None or not (key.external_id or key.name == "Id"):
         raise SalesforceError(404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {field_name}")
     values = sobjects.parse_record_body(await request.body())

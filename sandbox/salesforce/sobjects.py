@@ -51,7 +51,7 @@ def write_record(org: SalesforceOrg, obj: ObjectDef, operation: str, values: dic
     """Write one record; row errors become a 400 in the REST envelope."""
     headers = list(values)
     try:
-        columns = resolve_columns(obj, headers)
+        columns = resolve_columns(obj, headers, org.access)
     except BatchFailure as failure:
         name = str(failure).rsplit(": ", 1)[-1]
         raise SalesforceError(400, "INVALID_FIELD", f"No such column '{name}' on sobject of type {obj.name}")
@@ -78,7 +78,7 @@ def get_record(org: SalesforceOrg, obj: ObjectDef, record_id: str, fields: list[
 def get_record_by_external_id(
     org: SalesforceOrg, obj: ObjectDef, field_name: str, value: str, fields: list[str] | None, version: str
 ) -> dict:
-    f = obj.field(field_name)
+    f = org.access.field(obj, field_name)
     if f is None or not f.external_id:
         raise not_found()
     literal = value.replace("'", "''")
@@ -96,10 +96,10 @@ def _single(org, obj: ObjectDef, where_sql: str, soql_filter: str | None, fields
     if len(matches) > 1:
         urls = [f"/services/data/v{version}/sobjects/{obj.name}/{record_id}" for record_id in matches]
         raise SalesforceError(300, "MULTIPLE_CHOICES", "More than one record found", body=urls)
-    names = fields or [f.name for f in obj.fields]
+    names = fields or [f.name for f in org.access.fields(obj)]
     query = compile_query(
         f"SELECT {', '.join(names)} FROM {obj.name} WHERE Id = '{matches[0]}'",
-        include_deleted=False, now=org.clock.now(),
+        include_deleted=False, now=org.clock.now(), access=org.access,
     )
     with org.store.read() as cur:
         row = cur.execute(query.body_sql(query.select_expressions())).fetchone()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from .access import UNRESTRICTED, OrgAccess
 from .errors import SalesforceError
 from .schema import FieldDef, ObjectDef, get_object
 from .store import OrgStore, quote
@@ -55,7 +56,9 @@ class BatchFailure(Exception):
     """A whole-upload failure (Bulk: the job becomes Failed with this message)."""
 
 
-def resolve_columns(obj: ObjectDef, headers: list[str]) -> list[TargetColumn]:
+def resolve_columns(obj: ObjectDef, headers: list[str], access: OrgAccess | None = None) -> list[TargetColumn]:
+    """The staged columns as fields of ``obj`` as the user sees it (hidden fields do not exist)."""
+    access = access or UNRESTRICTED
     columns, seen = [], set()
     for index, header in enumerate(headers):
         name = header.strip()
@@ -65,22 +68,23 @@ def resolve_columns(obj: ObjectDef, headers: list[str]) -> list[TargetColumn]:
         raw = f"c{index}"
         if "." in name:
             relationship, _, parent_field_name = name.partition(".")
-            reference = obj.relationship(relationship)
-            parent = get_object(reference.reference_to[0]) if reference and len(reference.reference_to) == 1 else None
-            parent_field = parent.field(parent_field_name) if parent else None
+            reference = access.relationship(obj, relationship)
+            parent = (access.object(reference.reference_to[0])
+                      if reference and len(reference.reference_to) == 1 else None)
+            parent_field = access.field(parent, parent_field_name) if parent else None
             if parent_field is None or not (parent_field.external_id or parent_field.name == "Id"):
                 raise BatchFailure(f"InvalidBatch : Unable to find relationship: {name}")
             columns.append(TargetColumn(raw, header, reference, parent, parent_field))
             continue
-        f = obj.field(name)
+        f = access.field(obj, name)
         if f is None or not f.stored:
             raise BatchFailure(f"InvalidBatch : Field name not found : {name}")
         columns.append(TargetColumn(raw, header, f))
     return columns
 
 
-def validate_external_id_field(obj: ObjectDef, name: str | None) -> FieldDef:
-    f = obj.field(name or "")
+def validate_external_id_field(obj: ObjectDef, name: str | None, access: OrgAccess | None = None) -> FieldDef:
+    f = (access or UNRESTRICTED).field(obj, name or "")
     if f is None or not (f.name == "Id" or f.external_id):
         raise SalesforceError(
             400, "INVALIDJOB",
