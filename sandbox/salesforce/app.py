@@ -1,6 +1,7 @@
 """The org's ASGI application: login, REST, Bulk API 2.0 and Bulk API 1.0 routes, Salesforce's error envelope
 everywhere, paths accepted with or without a trailing slash, and around every data API call: the concurrent
-long-running request limit, configured faults (``faults.py``) and ``Sforce-Limit-Info`` on the response."""
+long-running request limit, configured faults (``faults.py``) and ``Sforce-Limit-Info`` on the response. Login
+calls get the faults that make sense there (429, 503, delay, dropped connection), answered with an HTML page."""
 
 from __future__ import annotations
 
@@ -16,12 +17,21 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import auth, bulk1, bulk2_ingest, bulk2_query, composite, rest
 from .errors import SalesforceError
-from .faults import HTTP_KINDS
+from .faults import HTTP_KINDS, LOGIN_KINDS, FaultRule
 from .org import SalesforceOrg
 
 JSON_MEDIA_TYPE = "application/json;charset=UTF-8"
 DATA_PREFIXES = ("/services/data/v", "/services/async/")
+LOGIN_PATHS = ("/services/oauth2/token", "/")
 _ERROR_KINDS = tuple(kind for kind in HTTP_KINDS if kind not in ("delay", "drop_connection"))
+_LOGIN_ERROR_KINDS = tuple(kind for kind in LOGIN_KINDS if kind not in ("delay", "drop_connection"))
+# What an org that cannot serve a login answers: its front end's HTML page, not a SOAP fault nor OAuth JSON (and not
+# well-formed XML, so SOAP clients report the HTTP status). Each page is sandbox-made; real pages vary.
+LOGIN_ERROR_PAGES = {
+    503: ("Service Unavailable", "The server is temporarily unable to service your request due to maintenance "
+                                 "downtime or capacity problems. Please try again later."),
+    429: ("Too Many Requests", "You have sent too many requests in a given amount of time. Please try again later."),
+}
 
 
 class DroppedConnection(Exception):
@@ -53,6 +63,16 @@ def fault_error(kind: str) -> SalesforceError:
     }[kind]
 
 
+def is_login(method: str, path: str) -> bool:
+    return method == "POST" and (path in LOGIN_PATHS or path.startswith("/services/Soap/u/"))
+
+
+def login_error_page(status: int) -> bytes:
+    title, text = LOGIN_ERROR_PAGES[status]
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{status} {title}</title></head>\n'
+            f"<body><h1>{title}</h1><p>{text}<br>Error {status}</p></body></html>\n").encode()
+
+
 def error_body(path: str, error: SalesforceError) -> list | dict:
     """REST/Bulk 2.0: the JSON array envelope; Bulk 1.0: ``{"exceptionCode", "exceptionMessage"}``."""
     if path.startswith("/services/async/"):
@@ -76,7 +96,10 @@ class _DataApiMiddleware:
             scope = dict(scope, path=path.rstrip("/") or "/", raw_path=None)
             path = scope["path"]
         if not path.startswith(DATA_PREFIXES):
-            await self.app(scope, receive, send)
+            if is_login(scope["method"], path):
+                await self._serve_login(scope, receive, send, path)
+            else:
+                await self.app(scope, receive, send)
             return
         limits = self.org.limits
         try:
@@ -102,24 +125,27 @@ class _DataApiMiddleware:
             await self._send_error(send, path, fault_error(rule.kind))
             return
         drop = faults.take(("drop_connection",), method, path)
-        sent = 0
+        limit_header = (b"sforce-limit-info", self.org.limits.usage_header().encode())
+        await self.app(scope, receive, _wrapped_send(send, drop, limit_header))
 
-        async def send_wrapped(message) -> None:
-            nonlocal sent
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"sforce-limit-info", self.org.limits.usage_header().encode()))
-                message = dict(message, headers=headers)
-            elif message["type"] == "http.response.body" and drop is not None:
-                body = message.get("body", b"")
-                if sent + len(body) >= drop.after_bytes or not message.get("more_body", False):
-                    keep = max(0, min(len(body), drop.after_bytes - sent))
-                    await send({"type": "http.response.body", "body": body[:keep], "more_body": True})
-                    raise DroppedConnection(f"connection dropped after {sent + keep} bytes (injected fault)")
-                sent += len(body)
-            await send(message)
-
-        await self.app(scope, receive, send_wrapped)
+    async def _serve_login(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        faults = self.org.faults
+        method = scope["method"]
+        delay = faults.take(("delay",), method, path, login=True)
+        if delay is not None:
+            await asyncio.sleep(delay.seconds)
+        rule = faults.take(_LOGIN_ERROR_KINDS, method, path, login=True)
+        if rule is not None:
+            status = 429 if rule.kind == "http_429" else 503
+            body = login_error_page(status)
+            headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+            if status == 429:
+                headers.append((b"retry-after", b"1"))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        drop = faults.take(("drop_connection",), method, path, login=True)
+        await self.app(scope, receive, _wrapped_send(send, drop, None))
 
     async def _send_error(self, send: Send, path: str, error: SalesforceError) -> None:
         body = json.dumps(error_body(path, error)).encode()
@@ -129,6 +155,27 @@ class _DataApiMiddleware:
             headers.append((b"retry-after", b"1"))
         await send({"type": "http.response.start", "status": error.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _wrapped_send(send: Send, drop: FaultRule | None, extra_header: tuple[bytes, bytes] | None) -> Send:
+    """``send`` adding ``extra_header`` to the response and, for a ``drop_connection`` rule, closing the connection
+    after ``drop.after_bytes`` of the body."""
+    sent = 0
+
+    async def send_wrapped(message) -> None:
+        nonlocal sent
+        if message["type"] == "http.response.start" and extra_header is not None:
+            message = dict(message, headers=[*message.get("headers", []), extra_header])
+        elif message["type"] == "http.response.body" and drop is not None:
+            body = message.get("body", b"")
+            if sent + len(body) >= drop.after_bytes or not message.get("more_body", False):
+                keep = max(0, min(len(body), drop.after_bytes - sent))
+                await send({"type": "http.response.body", "body": body[:keep], "more_body": True})
+                raise DroppedConnection(f"connection dropped after {sent + keep} bytes (injected fault)")
+            sent += len(body)
+        await send(message)
+
+    return send_wrapped
 
 
 def _error_response(request: Request, error: SalesforceError) -> JSONResponse:

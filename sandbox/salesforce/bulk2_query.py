@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from .auth import Session, require_session
 from .bulk2_common import check_format_options, job_not_found, job_timestamp, new_job_id, read_json_body
 from .errors import SalesforceError
-from .faults import NO_JOB_FAULT, JobFault
+from .faults import NO_JOB_FAULT, PAGE_KINDS, JobFault
 from .formatting import COLUMN_DELIMITERS, LINE_ENDINGS, csv_header, csv_line_sql
 from .query import CompiledQuery, compile_query
 from .results import ResultFile
@@ -186,8 +186,10 @@ class QueryJobs:
             del self._jobs[job_id]
         shutil.rmtree(self._directory / job_id, ignore_errors=True)
 
-    def page(self, job_id: str, locator: str | None, max_records: int | None) -> tuple[int, str, Iterator[str]]:
-        """(rows in the page, next locator or 'null', CSV text chunks beginning with the header)."""
+    def page(self, job_id: str, locator: str | None, max_records: int | None,
+             path: str = "") -> tuple[int, str, Iterator[str]]:
+        """(rows in the page, next locator or 'null', CSV text chunks beginning with the header). ``path``: the
+        request path page faults (``short_page``, ``early_end``) are matched against."""
         job = self.get(job_id)
         if job.visible_state != "JobComplete" or job.result is None:
             raise SalesforceError(
@@ -201,7 +203,13 @@ class QueryJobs:
         header = csv_header(
             [c.label for c in job.query.columns], COLUMN_DELIMITERS[job.column_delimiter], LINE_ENDINGS[job.line_ending]
         )
-        return count, next_locator, self._chunks(job.result, header, start, count)
+        served = count
+        fault = self._org.faults.take(PAGE_KINDS, "GET", path) if path else None
+        if fault is not None and fault.kind == "short_page":
+            served = max(0, count - fault.rows)  # the header still announces `count`
+        elif fault is not None and fault.kind == "early_end":
+            next_locator = "null"
+        return count, next_locator, self._chunks(job.result, header, start, served)
 
     def _chunks(self, result: ResultFile, header: str, start: int, count: int) -> Iterator[str]:
         yield header
@@ -254,7 +262,8 @@ def query_job_results(
     if maxRecords is not None and not maxRecords.isdigit():
         raise SalesforceError(400, "INVALIDJOB", f"Invalid maxRecords: {maxRecords}")
     count, next_locator, chunks = _jobs(request).page(
-        job_id, locator if locator not in (None, "", "null") else None, int(maxRecords) if maxRecords else None
+        job_id, locator if locator not in (None, "", "null") else None, int(maxRecords) if maxRecords else None,
+        request.url.path,
     )
     return StreamingResponse(
         chunks, media_type="text/csv; charset=UTF-8",

@@ -1,9 +1,11 @@
 """Configured faults: rules that make matching calls or Bulk jobs fail the way real orgs do.
 
 A rule names a ``kind``, an ``endpoint`` pattern (``fnmatch`` over the request path, e.g.
-``/services/data/*/query*``; ``*`` = every path), an optional HTTP ``method``, and either a ``rate`` (probability
-per matching call, 0..1, drawn from a seeded generator) or ``times`` (the next N matching calls), or neither
-(every matching call until removed).
+``/services/data/*/query*``; ``*``, the default, = every data API path), an optional HTTP ``method``, and either a
+``rate`` (probability per matching call, 0..1, drawn from a seeded generator) or ``times`` (the next N matching
+calls), or neither (every matching call until removed). ``skip=N`` lets the first N matching calls that reach the
+rule pass untouched before it starts firing (``skip=2, times=1``: only the 3rd call fails). Rules are tried in the
+order they were added; the first that fires acts.
 
 HTTP kinds act before the route runs (``delay`` and ``drop_connection`` act around it):
 
@@ -15,6 +17,21 @@ HTTP kinds act before the route runs (``delay`` and ``drop_connection`` act arou
 ``query_timeout``             400 ``QUERY_TIMEOUT``
 ``delay``                     the call takes ``seconds`` longer (counts as a long-running request meanwhile)
 ``drop_connection``           the response starts, ``after_bytes`` of the body are sent, then the connection drops
+============================  =====================================================================================
+
+``http_429``, ``http_503``, ``delay`` and ``drop_connection`` also fire on the login endpoints
+(``/services/Soap/u/*``, ``/services/oauth2/token``, ``/``) for a pattern that names them (``*`` alone does not):
+the 429/503 answer there is an HTML error page, as an unavailable org's front end serves it (neither a SOAP fault nor
+OAuth JSON), so simple-salesforce raises ``SalesforceAuthenticationFailed(503, <html>)``.
+
+Page kinds act on ``GET .../jobs/query/{id}/results`` (pattern e.g. ``*/jobs/query/*/results``):
+
+============================  =====================================================================================
+``short_page``                the CSV body holds ``rows`` (default 1) fewer records than ``Sforce-NumberOfRecords``
+                              announces: the page's last records are left out; the locator is unchanged, so they
+                              are lost
+``early_end``                 the page answers ``Sforce-Locator: null`` although records remain, so the pages add up
+                              to fewer records than the job's ``numberRecordsProcessed``
 ============================  =====================================================================================
 
 Job kinds are matched against the path of the call that creates the work (``POST .../jobs/query``,
@@ -38,8 +55,10 @@ from dataclasses import asdict, dataclass
 HTTP_KINDS = (
     "http_429", "http_503", "request_limit_exceeded", "invalid_session", "query_timeout", "delay", "drop_connection",
 )
+LOGIN_KINDS = ("http_429", "http_503", "delay", "drop_connection")  # the HTTP kinds that also act on logins
 JOB_KINDS = ("job_failed", "unable_to_lock_row")
-KINDS = HTTP_KINDS + JOB_KINDS
+PAGE_KINDS = ("short_page", "early_end")
+KINDS = HTTP_KINDS + JOB_KINDS + PAGE_KINDS
 DEFAULT_JOB_FAILURE = "InternalServerError : The job failed because of an internal error (injected fault)"
 
 
@@ -54,21 +73,27 @@ class FaultRule:
     after_bytes: int = 64  # drop_connection
     row_rate: float = 0.1  # unable_to_lock_row
     message: str | None = None  # job_failed
+    rows: int = 1  # short_page: records left out of the page
+    skip: int = 0  # matching calls still to let through before the rule fires
     id: int = 0
     hits: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, login: bool = False) -> bool:
         if self.method and self.method.upper() != method.upper():
             return False
-        return fnmatch.fnmatchcase(path, self.endpoint) or fnmatch.fnmatchcase(path.rstrip("/"), self.endpoint)
+        if login and self.endpoint == "*":  # "*" means every data API path; logins need a pattern naming them
+            return False
+        return fnmatch.fnmatchcase(path, self.endpoint) or fnmatch.fnmatchcase(path.rstrip("/") or "/", self.endpoint)
 
 
 def parse_rule(spec: dict) -> FaultRule:
     """A rule from a JSON-like mapping; ``ValueError`` on unknown kinds, keys or bad numbers."""
-    allowed = {"kind", "endpoint", "method", "rate", "times", "seconds", "after_bytes", "row_rate", "message"}
+    allowed = {
+        "kind", "endpoint", "method", "rate", "times", "seconds", "after_bytes", "row_rate", "message", "rows", "skip",
+    }
     unknown = set(spec) - allowed
     if unknown:
         raise ValueError(f"unknown fault keys: {sorted(unknown)}")
@@ -81,6 +106,7 @@ def parse_rule(spec: dict) -> FaultRule:
         times=None if spec.get("times") is None else int(spec["times"]),
         seconds=float(spec.get("seconds", 1.0)), after_bytes=int(spec.get("after_bytes", 64)),
         row_rate=float(spec.get("row_rate", 0.1)), message=spec.get("message"),
+        rows=int(spec.get("rows", 1)), skip=int(spec.get("skip", 0)),
     )
     if rule.rate is not None and not 0 <= rule.rate <= 1:
         raise ValueError("rate must be between 0 and 1")
@@ -88,6 +114,10 @@ def parse_rule(spec: dict) -> FaultRule:
         raise ValueError("times must be >= 0")
     if not 0 < rule.row_rate <= 1:
         raise ValueError("row_rate must be in (0, 1]")
+    if rule.skip < 0:
+        raise ValueError("skip must be >= 0")
+    if rule.rows < 1:
+        raise ValueError("rows must be >= 1")
     return rule
 
 
@@ -143,13 +173,17 @@ class Faults:
         with self._lock:
             return list(self._rules)
 
-    def take(self, kinds: tuple[str, ...], method: str, path: str) -> FaultRule | None:
-        """The first rule of one of ``kinds`` that fires for this call (consuming one of its ``times``)."""
+    def take(self, kinds: tuple[str, ...], method: str, path: str, login: bool = False) -> FaultRule | None:
+        """The first rule of one of ``kinds`` that fires for this call (consuming one of its ``skip`` or ``times``);
+        ``login``: the call is a login (``*`` does not match it)."""
         with self._lock:
             for rule in self._rules:
-                if rule.kind not in kinds or not rule.matches(method, path):
+                if rule.kind not in kinds or not rule.matches(method, path, login):
                     continue
                 if rule.times is not None and rule.times <= 0:
+                    continue
+                if rule.skip > 0:
+                    rule.skip -= 1
                     continue
                 if rule.rate is not None and self._random.random() >= rule.rate:
                     continue

@@ -9,6 +9,7 @@ import pytest
 import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
     SalesforceExpiredSession,
     SalesforceGeneralError,
     SalesforceMalformedRequest,
@@ -152,3 +153,103 @@ def test_option_syntax_and_bad_rules():
         parse_option("no_such_kind@*")
     with pytest.raises(ValueError):
         parse_option("http_503@*,rate=2")
+
+
+def _finished_query_job(sf: Salesforce, bearer: dict, soql: str) -> dict:
+    job = requests.post(_url(sf, "jobs/query"), headers=bearer, json={"operation": "query", "query": soql}).json()
+    while (info := requests.get(_url(sf, f"jobs/query/{job['id']}"), headers=bearer).json())["state"] != "JobComplete":
+        time.sleep(0.05)
+    return info
+
+
+def _pages(sf: Salesforce, bearer: dict, job_id: str, size: int) -> list[tuple[int, int, str]]:
+    """Every page as (Sforce-NumberOfRecords, records in the body, Sforce-Locator)."""
+    pages, locator = [], None
+    while locator != "null":
+        params = {"maxRecords": size, **({"locator": locator} if locator else {})}
+        page = requests.get(_url(sf, f"jobs/query/{job_id}/results"), headers=bearer, params=params)
+        assert page.status_code == 200
+        locator = page.headers["Sforce-Locator"]
+        pages.append((int(page.headers["Sforce-NumberOfRecords"]), len(page.text.splitlines()) - 1, locator))
+    return pages
+
+
+def test_short_page_holds_fewer_records_than_announced(sf, bearer, org):
+    info = _finished_query_job(sf, bearer, "SELECT Id, Email FROM Contact")  # no value holds a line break
+    org.faults.add("short_page", "*/jobs/query/*/results", rows=3, skip=1, times=1)
+    pages = _pages(sf, bearer, info["id"], 400)
+    assert sum(announced for announced, _, _ in pages) == info["numberRecordsProcessed"]
+    assert [announced - held for announced, held, _ in pages] == [0, 3] + [0] * (len(pages) - 2)
+    default = org.faults.add("short_page", "*/jobs/query/*/results", times=1)
+    ((announced, held, _),) = _pages(sf, bearer, info["id"], 100_000)
+    assert (announced, held) == (info["numberRecordsProcessed"], info["numberRecordsProcessed"] - 1)
+    assert default.hits == 1
+
+
+def test_early_end_stops_the_locator_chain_over_http(sf, sf_sandbox, bearer, org):
+    info = _finished_query_job(sf, bearer, "SELECT Id FROM Lead")
+    control = sf_sandbox.sandbox_control_url
+    rule = requests.post(f"{control}/faults", json={"kind": "early_end", "endpoint": "*/jobs/query/*/results",
+                                                    "skip": 1, "times": 1}).json()
+    assert rule["skip"] == 1 and rule["kind"] == "early_end"
+    pages = _pages(sf, bearer, info["id"], 300)
+    assert [locator for _, _, locator in pages][-1] == "null" and len(pages) == 2
+    assert sum(held for _, held, _ in pages) == 600 < info["numberRecordsProcessed"]
+    assert requests.get(f"{control}/faults").json()[0]["hits"] == 1
+
+
+def test_skip_lets_the_first_matching_calls_through(sf, org):
+    rule = org.faults.add("http_503", "*/query", skip=2, times=1)
+    outcomes = []
+    for _ in range(4):
+        try:
+            sf.query("SELECT Id FROM Account LIMIT 1")
+            outcomes.append(200)
+        except SalesforceGeneralError as failure:
+            outcomes.append(failure.status)
+    assert outcomes == [200, 200, 503, 200]
+    assert (rule.skip, rule.times, rule.hits) == (0, 0, 1)
+
+
+def test_option_syntax_for_page_faults_and_skip():
+    (short, early) = parse_option("short_page@*/jobs/query/*/results,rows=2,skip=1;early_end@*/results,times=1")
+    assert (short.kind, short.rows, short.skip) == ("short_page", 2, 1)
+    assert (early.kind, early.times, early.skip) == ("early_end", 1, 0)
+    with pytest.raises(ValueError):
+        parse_option("short_page@*,rows=0")
+    with pytest.raises(ValueError):
+        parse_option("http_503@*,skip=-1")
+
+
+def test_transient_login_failures_soap_oauth_and_root(sf_sandbox, soap_domain, oauth_domain, org):
+    credentials = {"username": sf_sandbox.username, "password": sf_sandbox.password,
+                   "security_token": sf_sandbox.security_token}
+    org.faults.add("http_503", "*", rate=1.0)  # "*" means data API paths: logins are not hit
+    Salesforce(domain=soap_domain, **credentials)
+    org.faults.clear()
+
+    org.faults.add("http_503", "/services/Soap/u/*", times=1)
+    with pytest.raises(SalesforceAuthenticationFailed) as failure:
+        Salesforce(domain=soap_domain, **credentials)
+    assert failure.value.code == 503 and "Service Unavailable" in failure.value.auth_message
+    assert Salesforce(domain=soap_domain, **credentials).session_id  # the next login works
+
+    org.faults.add("http_429", "*/oauth2/token", times=1)
+    token_url = f"{sf_sandbox.salesforce_url}/services/oauth2/token"
+    form = {"grant_type": "client_credentials", "client_id": sf_sandbox.client_id,
+            "client_secret": sf_sandbox.client_secret}
+    refused = requests.post(token_url, data=form)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert refused.headers["Content-Type"].startswith("text/html") and "Too Many Requests" in refused.text
+    assert requests.post(token_url, data=form).status_code == 200
+
+    org.faults.add("http_503", "*/oauth2/token", times=1)
+    with pytest.raises(SalesforceAuthenticationFailed) as failure:
+        Salesforce(domain=oauth_domain, username=sf_sandbox.username, password=sf_sandbox.password,
+                   consumer_key=sf_sandbox.client_id, consumer_secret=sf_sandbox.client_secret)
+    assert failure.value.code == 503
+
+    org.faults.add("drop_connection", "/", times=1, after_bytes=10)
+    with pytest.raises(requests.exceptions.RequestException):
+        requests.post(f"{sf_sandbox.salesforce_url}/", data=form)
+    assert requests.post(f"{sf_sandbox.salesforce_url}/", data=form).status_code == 200
