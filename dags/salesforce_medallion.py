@@ -1,75 +1,85 @@
 """salesforce_medallion: Salesforce -> bronze -> silver -> gold -> back into Salesforce, then an audit.
 
-Extract (one task per object named in the dbt sources) >> bronze >> silver >> gold (Cosmos, tests after each
-model) >> reverse syncs (one per sync_ model exposure, after its tests) >> audit (always runs; fails the run when
-any task failed). Configuration lives in dags/medallion/config.py.
+plan (limits, describe, change probes) >> extract (one mapped task per object with work, resolved at run time)
+>> bronze >> silver >> gold (Cosmos, tests after each model) >> reverse syncs (one per sync_ exposure, after its
+tests; skipped at run time without a Hightouch connection) >> audit (always runs; the run fails when any task
+failed). Settings come from dags/medallion/config.py; the callables live in dags/medallion/.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.providers.standard.operators.python import PythonOperator
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.python import PythonOperator, ShortCircuitOperator
 from airflow.sdk import DAG, TaskGroup
-from airflow_provider_hightouch.operators.hightouch import HightouchTriggerSyncOperator
 
-from extract.airflow_tasks import audit_dag_run, extract_salesforce_object
-from extract.audit import record_task_run
-from extract.warehouse.dbt_duckdb_lock import release_dbt_duckdb_lock
 from medallion import config
 from medallion.dbt_groups import dbt_layer_group
+from medallion.extract_tasks import extract_salesforce_object, plan_salesforce_cycle
+from medallion.hightouch import hightouch_connection_exists
 from medallion.manifest import reverse_syncs, salesforce_sources
+from medallion.run_audit import TaskRunRecorder, audit_dag_run
 
-# After every task: let go of DuckDB's file lock if dbt left it held, then record the attempt in audit.task_runs.
-TASK_CALLBACKS = [release_dbt_duckdb_lock, record_task_run]
-DEFAULT_ARGS = {"owner": "data-platform", "on_success_callback": TASK_CALLBACKS,
-                "on_failure_callback": TASK_CALLBACKS}
+settings = config.SETTINGS
+record_task_run = TaskRunRecorder(settings.duckdb_path if settings.target == "local" else None)
+DEFAULT_ARGS = {"owner": "data-platform", "on_success_callback": [record_task_run],
+                "on_failure_callback": [record_task_run]}
+extraction = {
+    "conn_id": settings.salesforce_conn_id,
+    "warehouse": settings.warehouse(),
+    "options": settings.extract_options(),
+    "required_objects": sorted({s.object_name for s in salesforce_sources(settings.manifest_path)}),
+}
 
 with DAG(
-    dag_id="salesforce_medallion",
+    dag_id=config.DAG_ID,
     description="Salesforce through the bronze/silver/gold medallion and back into Salesforce",
-    schedule=None,
+    schedule=settings.schedule,
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["salesforce", "medallion", "reverse-etl"],
 ) as dag:
-    with TaskGroup("extract", tooltip="Bulk API 2.0 -> bronze, one task per object") as extract:
-        for source in salesforce_sources(config.MANIFEST_PATH):
-            PythonOperator(
-                task_id=f"extract_{source.source_table}",
-                python_callable=extract_salesforce_object,
-                op_kwargs={"object_name": source.object_name, "conn_id": config.SALESFORCE_CONN_ID,
-                           "page_size": config.BULK_PAGE_SIZE},
-                pool=config.WRITER_POOL,
-                **config.EXTRACT_RETRY_POLICY,
-            )
+    with TaskGroup("extract", tooltip="probe the org, then one mapped task per object with changes") as extract:
+        plan = PythonOperator(task_id="plan", python_callable=plan_salesforce_cycle,
+                              op_kwargs={"extraction": extraction}, pool=settings.writer_pool,
+                              **settings.extract_retry_policy)
+        objects = PythonOperator.partial(
+            task_id="object", python_callable=extract_salesforce_object, op_args=[extraction],
+            pool=settings.writer_pool, map_index_template="{{ task.op_kwargs['work']['object_name'] }}",
+            **settings.extract_retry_policy,
+        ).expand(op_kwargs=plan.output)
+        # Zero objects with changes is a normal cycle: the layers run after a skipped mapping too.
+        done = EmptyOperator(task_id="done", trigger_rule="none_failed")
+        plan >> objects >> done
 
-    bronze = dbt_layer_group("bronze", DEFAULT_ARGS)
-    silver = dbt_layer_group("silver", DEFAULT_ARGS)
-    gold = dbt_layer_group("gold", DEFAULT_ARGS)
+    bronze = dbt_layer_group("bronze", settings, DEFAULT_ARGS)
+    silver = dbt_layer_group("silver", settings, DEFAULT_ARGS)
+    gold = dbt_layer_group("gold", settings, DEFAULT_ARGS)
+    extract >> bronze >> silver >> gold
 
-    syncs = reverse_syncs(config.MANIFEST_PATH) if config.REVERSE_SYNC == "hightouch" else []
+    syncs = reverse_syncs(settings.manifest_path) if settings.reverse_sync != "off" else []
     audit = PythonOperator(
-        task_id="audit",
-        python_callable=audit_dag_run,
-        op_kwargs={"manifest_path": str(config.MANIFEST_PATH), "hightouch_conn_id": config.HIGHTOUCH_CONN_ID,
+        task_id="audit", python_callable=audit_dag_run, trigger_rule="all_done", pool=settings.writer_pool,
+        op_kwargs={"warehouse": settings.warehouse(), "manifest_path": str(settings.manifest_path),
+                   "hightouch_conn_id": settings.hightouch_conn_id,
                    "sync_slugs": [s.hightouch_sync_slug for s in syncs if s.hightouch_sync_slug]},
-        trigger_rule="all_done",
-        pool=config.WRITER_POOL,
     )
+    gold >> audit
+    if syncs:  # an empty group wired into a dependency would make a cycle: only build it with syncs in it
+        from airflow_provider_hightouch.operators.hightouch import HightouchTriggerSyncOperator
 
-    extract >> bronze >> silver >> gold >> audit
-    with TaskGroup("reverse_sync", tooltip="gold sync_ models back into Salesforce") as reverse_sync:
-        for sync in syncs:
-            sync_task = HightouchTriggerSyncOperator(
-                task_id=f"hightouch_{sync.exposure}",
-                sync_slug=sync.hightouch_sync_slug,
-                connection_id=config.HIGHTOUCH_CONN_ID,
-                synchronous=True,
-                wait_seconds=1,
-                timeout=1800,
-            )
-            gold.tasks_map[sync.model_unique_id] >> sync_task
-    reverse_sync >> audit
+        with TaskGroup("reverse_sync", tooltip="gold sync_ models back into Salesforce") as reverse_sync:
+            hightouch = ShortCircuitOperator(
+                task_id="hightouch_connection", python_callable=hightouch_connection_exists,
+                op_args=[settings.hightouch_conn_id], ignore_downstream_trigger_rules=False)
+            gold >> hightouch
+            for sync in syncs:
+                sync_task = HightouchTriggerSyncOperator(
+                    task_id=f"hightouch_{sync.exposure}", sync_slug=sync.hightouch_sync_slug,
+                    connection_id=settings.hightouch_conn_id, synchronous=True, wait_seconds=1, timeout=1800)
+                hightouch >> sync_task
+                gold.tasks_map[sync.model_unique_id] >> sync_task
+        reverse_sync >> audit

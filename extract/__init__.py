@@ -1,1 +1,2 @@
-"""Thin extractors: land raw Salesforce (and later ERP) data into bronze tables, with batch metadata and audit."""
+"""The extraction library: Salesforce into bronze, with explicit inputs (credentials, a warehouse writer, options)
+and no Airflow imports. The Airflow glue lives beside the DAG, in dags/medallion/."""

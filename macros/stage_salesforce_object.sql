@@ -10,6 +10,8 @@
       _raw_record    - the whole landed row as JSON text, for the quarantine
       _batch_id, _extracted_at, _source - the landing metadata.
 
+      _hard_deleted_at - when reconciliation found the record gone from the org (a hard delete, or purged from
+                       the Recycle Bin) after this version landed (bronze.salesforce_tombstones); NULL otherwise
     A field listed here but not (yet) a column of the bronze table is staged as NULL: the landing contract
     adds a column when it first appears in the object's describe, so older tables may lack a newer field.
 -#}
@@ -23,6 +25,11 @@
             {%- do landed_columns.append(landed_column.name | lower) -%}
         {%- endfor -%}
     {%- endif -%}
+    {#- The tombstones extraction records for this object (objects are matched by their bronze table name). -#}
+    {%- set tombstones = source('salesforce', 'tombstones') -%}
+    {%- set tombstones_are_test_input = ((tombstones.identifier or '') | lower).startswith('__dbt__cte__') -%}
+    {%- set has_tombstones = tombstones_are_test_input or (execute and load_relation(tombstones) is not none) -%}
+    {%- set object_key = (source_relation.identifier or '') | lower | replace('salesforce__', '', 1) -%}
     {%- set parsers = {
         'timestamp': medallion.safe_parse_timestamp,
         'date': medallion.safe_parse_date,
@@ -49,6 +56,32 @@ with landed as (
 
 ),
 
+hard_deletes as (
+
+    {% if has_tombstones -%}
+    select id, max(_extracted_at) as tombstoned_at
+    from {{ tombstones }}
+    where lower(object_name) = '{{ object_key }}'
+    group by id
+    {%- else -%}
+    select cast(null as {{ dbt.type_string() }}) as id, cast(null as {{ dbt.type_timestamp() }}) as tombstoned_at
+    where 1 = 0
+    {%- endif %}
+
+),
+
+marked as (
+
+    select
+        landed.*,
+        case when hard_deletes.tombstoned_at > landed._extracted_at then hard_deletes.tombstoned_at end
+            as _hard_deleted_at
+    from landed
+    left join hard_deletes
+        on hard_deletes.id = landed.id
+
+),
+
 staged as (
 
     select
@@ -72,8 +105,9 @@ staged as (
         cast(_batch_id as {{ dbt.type_string() }}) as _batch_id,
         cast(_extracted_at as {{ dbt.type_timestamp() }}) as _extracted_at,
         cast(_source as {{ dbt.type_string() }}) as _source,
+        cast(_hard_deleted_at as {{ dbt.type_timestamp() }}) as _hard_deleted_at,
         _raw_record
-    from landed
+    from marked
 
 )
 

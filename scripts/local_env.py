@@ -73,6 +73,7 @@ def start_sandbox(root: Path, state: Path, env: dict[str, str], extra_args: list
     """Start `python -m sandbox`, read its KEY=value lines, and point env's connections and CA bundle at it."""
     cmd = [sys.executable, "-m", "sandbox", "--state-dir", str(state / "sandbox"),
            "--manifest", env["MEDALLION_MANIFEST_PATH"], "--warehouse", env["MEDALLION_DUCKDB_PATH"], *extra_args]
+    (state / "logs").mkdir(parents=True, exist_ok=True)
     log = (state / "logs" / "sandbox.log").open("w")
     process = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
                                preexec_fn=_die_with_parent)

@@ -3,6 +3,9 @@
 Everything local lives under .medallion/. When AIRFLOW_CONN_SALESFORCE_DEFAULT is already set, extraction reads
 that org instead of the sandbox's (REQUESTS_CA_BUNDLE is honoured for its certificate), and the reverse sync runs
 only if AIRFLOW_CONN_HIGHTOUCH_DEFAULT is set too: the sandbox never writes to an org it does not own.
+
+The outcome is Airflow's: the DAG run's state (`airflow dags test` exits non-zero when it failed). The summary
+comes from the audit the run wrote; a run whose audit is missing is reported as failed.
 """
 
 from __future__ import annotations
@@ -12,21 +15,36 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "dags")]
 
+from medallion.config import DAG_ID, load  # noqa: E402
+from medallion.run_audit import latest_run_summary  # noqa: E402
 from scripts.local_env import airflow_env, ensure_airflow_db, start_sandbox  # noqa: E402
 
-DAG_ID = "salesforce_medallion"
+# make run exercises the hard-delete reconciliation on every run (a cheap count check first, an Id scan only
+# where the counts differ); a deployment keeps the daily default.
+LOCAL_DEFAULTS = {"MEDALLION_SALESFORCE_RECONCILE_HOURS": "0", "MEDALLION_SCHEDULE": "none"}
 
 
 def print_summary(summary: dict, seconds: float) -> None:
     layers = summary["rows_per_layer"]
+    extraction = summary.get("extraction") or {}
     print("\n== salesforce_medallion: " + summary["outcome"].upper() + f" in {seconds:.0f}s ==")
-    print(f"rows per layer      bronze {layers['bronze']:>8}   silver {layers['silver']:>8}   gold {layers['gold']:>8}")
+    print(f"extraction          {extraction.get('objects_extracted', 0)} objects extracted, "
+          f"{extraction.get('objects_unchanged', 0)} unchanged, {extraction.get('objects_skipped', 0)} skipped, "
+          f"{extraction.get('objects_failed', 0)} failed (routes: {extraction.get('routes') or '-'})")
+    print(f"rows landed         {extraction.get('rows_landed', 0)} of {extraction.get('rows_received', 0)} received "
+          f"({extraction.get('deletes_seen', 0)} deleted versions, {extraction.get('tombstones', 0)} hard deletes "
+          f"found by {extraction.get('reconciliations', 0)} reconciliations, "
+          f"{extraction.get('formula_rows_refreshed', 0)} formula refreshes)")
+    print(f"API                 {extraction.get('api_calls', 0)} calls, {extraction.get('bulk_jobs', 0)} Bulk jobs, "
+          f"{extraction.get('retries', 0)} retries, {extraction.get('bytes', 0) / 1e6:.1f} MB")
+    print(f"rows per layer      bronze {layers['bronze']:>8}   silver {layers['silver']:>8}   gold {layers['gold']:>8}"
+          "   (base tables)")
     print(f"quarantined rows    {summary['quarantined_rows']}")
     print(f"dbt tests passed    {summary['dbt_tests_passed']} of {summary['dbt_tests_total']}")
     print(f"records synced back {summary['records_synced']} (failed {summary['records_failed_to_sync']})")
@@ -41,19 +59,23 @@ def print_summary(summary: dict, seconds: float) -> None:
 
 def main() -> int:
     started = time.monotonic()
+    started_at = datetime.now(UTC).replace(tzinfo=None)
     state = Path(os.environ.get("MEDALLION_STATE_DIR", ROOT / ".medallion")).resolve()
     (state / "logs").mkdir(parents=True, exist_ok=True)
     env = airflow_env(ROOT, state)
+    for key, value in LOCAL_DEFAULTS.items():
+        env.setdefault(key, value)
+    settings = load(env)
     ensure_airflow_db(env, state)
     external_org = "AIRFLOW_CONN_SALESFORCE_DEFAULT" in os.environ
     sandbox = None
     if external_org:
         print("AIRFLOW_CONN_SALESFORCE_DEFAULT is set: extracting from that org, not the sandbox")
         if "AIRFLOW_CONN_HIGHTOUCH_DEFAULT" not in os.environ:
-            print("AIRFLOW_CONN_HIGHTOUCH_DEFAULT is not set: the reverse sync is left out of this run")
-            env["MEDALLION_REVERSE_SYNC"] = "off"
+            print("AIRFLOW_CONN_HIGHTOUCH_DEFAULT is not set: the reverse sync is skipped in this run")
     else:
-        sandbox = start_sandbox(ROOT, state, env)
+        # restart_activity: on the second and later runs the org has changed in between, as real orgs do
+        sandbox = start_sandbox(ROOT, state, env, ["--extra", "restart_activity=true"])
         print(f"sandbox org at {sandbox.values['SALESFORCE_URL']}, Hightouch at {sandbox.values['HIGHTOUCH_URL']}")
     log_path = state / "logs" / f"{datetime.now():%Y%m%dT%H%M%S}-{DAG_ID}.log"
     try:
@@ -64,17 +86,20 @@ def main() -> int:
     finally:
         if sandbox:
             sandbox.stop()
-    from extract.audit import latest_run_summary
-
-    os.environ["MEDALLION_DUCKDB_PATH"] = env["MEDALLION_DUCKDB_PATH"]
-    summary = latest_run_summary(DAG_ID)
+    summary = latest_run_summary(settings.duckdb_path, DAG_ID)
+    if summary is not None and datetime.fromisoformat(str(summary["started_at"])) < started_at.replace(microsecond=0):
+        summary = None  # an earlier run's audit: this run wrote none
+    tail = "\n".join(["", f"-- last lines of {log_path} --", *log_path.read_text(errors="replace").splitlines()[-40:]])
     if summary is None:
-        print(f"the run left no audit summary; see {log_path}", file=sys.stderr)
+        print(f"\n== {DAG_ID}: FAILED (Airflow exit code {code}); the run wrote no audit summary; see {log_path} ==",
+              file=sys.stderr)
+        print(tail, file=sys.stderr)
         return code or 1
+    if code != 0:
+        summary["outcome"] = "failed"
     print_summary(summary, time.monotonic() - started)
     if code != 0 or summary["outcome"] != "success":
-        tail = log_path.read_text(errors="replace").splitlines()[-40:]
-        print("\n".join(["", f"-- last lines of {log_path} --", *tail]), file=sys.stderr)
+        print(tail, file=sys.stderr)
         return code or 1
     (state / "last_run.json").write_text(json.dumps(summary, indent=2, default=str))
     return 0

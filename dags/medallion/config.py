@@ -1,39 +1,134 @@
-"""Every setting the DAGs use, in one place. Environment only: no Variable or Connection reads at parse time."""
+"""Every setting of the platform, read from the environment in this one module and nowhere else.
+
+No Variable or Connection is read here (nor at parse time anywhere): connections are read by tasks at run time.
+Values travel as arguments from here on: the DAG passes what a task needs as its arguments.
+
+| variable | default | what it sets |
+|---|---|---|
+| MEDALLION_STATE_DIR | `.medallion` | local state (warehouse, sandbox, Airflow home of `make run`) |
+| MEDALLION_TARGET | `local` | dbt target and landing warehouse: local (DuckDB), postgres, snowflake |
+| MEDALLION_DUCKDB_PATH | `$STATE_DIR/warehouse.duckdb` | the DuckDB warehouse |
+| MEDALLION_MANIFEST_PATH | `target/manifest.json` | the dbt manifest Cosmos renders |
+| MEDALLION_SCHEDULE | `*/15 * * * *` | the extraction cadence (`none` for manual runs only) |
+| MEDALLION_SALESFORCE_CONN_ID | `salesforce_default` | the Airflow connection of the org |
+| MEDALLION_HIGHTOUCH_CONN_ID | `hightouch_default` | the Hightouch connection (syncs are skipped at run time when it is missing) |
+| MEDALLION_REVERSE_SYNC | `auto` | `auto`: a sync task per sync exposure; `off`: none in the DAG |
+| MEDALLION_SALESFORCE_INCLUDE / _EXCLUDE | `*` / empty | comma-separated patterns over the org's object names |
+| MEDALLION_SALESFORCE_LOOKBACK_MINUTES | `5` | incremental windows start this long before the cursor |
+| MEDALLION_SALESFORCE_REST_MAX_ROWS | `10000` | deltas up to this many rows use REST query, larger ones Bulk API 2.0 |
+| MEDALLION_SALESFORCE_BULK_PAGE_ROWS | `100000` | rows per Bulk API 2.0 result page |
+| MEDALLION_SALESFORCE_RESERVE_SHARE | `0.2` | share of each daily Salesforce limit never spent |
+| MEDALLION_SALESFORCE_RECONCILE_HOURS | `24` | how often each object's hard deletes are reconciled (`0`: every cycle, `off`: never) |
+| MEDALLION_SALESFORCE_FORMULA_REFRESH_HOURS | `24` | how often formula fields are read again (`0`: every cycle, `off`: never) |
+| MEDALLION_SALESFORCE_HTTP_ATTEMPTS | `6` | attempts per API call before a transient error fails the task |
+| MEDALLION_SALESFORCE_CA_BUNDLE | unset | a CA bundle for the org's certificate (REQUESTS_CA_BUNDLE is honoured too) |
+| MEDALLION_EXTRACT_RETRIES, _RETRY_DELAY_S | `3`, `15` | Airflow task retries (exponential backoff) |
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STATE_DIR = Path(os.environ.get("MEDALLION_STATE_DIR", PROJECT_ROOT / ".medallion"))
-MANIFEST_PATH = Path(os.environ.get("MEDALLION_MANIFEST_PATH", PROJECT_ROOT / "target" / "manifest.json"))
-PROFILES_PATH = PROJECT_ROOT / "profiles.yml"
+DAG_ID = "salesforce_medallion"
 DBT_PROFILE = "medallion"
-DBT_TARGET = os.environ.get("MEDALLION_TARGET", "local")
-DUCKDB_PATH = Path(os.environ.get("MEDALLION_DUCKDB_PATH", STATE_DIR / "warehouse.duckdb"))
+DUCKDB_WRITER_POOL = "duckdb_writer"  # DuckDB allows one writer process: every writing task takes its one slot
 
-SALESFORCE_CONN_ID = os.environ.get("MEDALLION_SALESFORCE_CONN_ID", "salesforce_default")
-HIGHTOUCH_CONN_ID = os.environ.get("MEDALLION_HIGHTOUCH_CONN_ID", "hightouch_default")
-# "hightouch" (HightouchTriggerSyncOperator per sync exposure) or "off" (no reverse sync in the DAG).
-REVERSE_SYNC = os.environ.get("MEDALLION_REVERSE_SYNC", "hightouch")
-BULK_PAGE_SIZE = int(os.environ.get("MEDALLION_BULK_PAGE_SIZE", "50000"))
 
-# DuckDB allows one writer: on the local target every task that writes takes the one slot of this pool.
-DUCKDB_WRITER_POOL = "duckdb_writer"
-WRITER_POOL = DUCKDB_WRITER_POOL if DBT_TARGET == "local" else "default_pool"
+def _hours(value: str) -> float | None:
+    return None if value.strip().lower() in ("off", "never", "none", "") else float(value)
 
-EXTRACT_RETRY_POLICY = {
-    "retries": int(os.environ.get("MEDALLION_EXTRACT_RETRIES", "3")),
-    "retry_delay": timedelta(seconds=int(os.environ.get("MEDALLION_EXTRACT_RETRY_DELAY_S", "15"))),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=10),
-}
 
-# What dbt needs to find the warehouse when Cosmos runs it from a temporary copy of the project.
-DBT_ENV = {
-    "MEDALLION_TARGET": DBT_TARGET,
-    "MEDALLION_DUCKDB_PATH": str(DUCKDB_PATH),
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-}
+def _patterns(value: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in value.split(",") if p.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path
+    target: str
+    duckdb_path: Path
+    manifest_path: Path
+    schedule: str | None
+    salesforce_conn_id: str
+    hightouch_conn_id: str
+    reverse_sync: str
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    lookback_minutes: float
+    rest_max_rows: int
+    bulk_page_rows: int
+    reserve_share: float
+    reconcile_hours: float | None
+    formula_refresh_hours: float | None
+    http_attempts: int
+    ca_bundle: str | None
+    extract_retries: int
+    extract_retry_delay_s: int
+    profiles_path: Path = field(default=PROJECT_ROOT / "profiles.yml")
+
+    @property
+    def writer_pool(self) -> str:
+        return DUCKDB_WRITER_POOL if self.target == "local" else "default_pool"
+
+    @property
+    def extract_retry_policy(self) -> dict:
+        return {"retries": self.extract_retries, "retry_delay": timedelta(seconds=self.extract_retry_delay_s),
+                "retry_exponential_backoff": True, "max_retry_delay": timedelta(minutes=10)}
+
+    def warehouse(self) -> dict:
+        """Where extraction lands, as a task argument (no secrets: those are read by the task from its env)."""
+        return {"target": self.target, "duckdb_path": str(self.duckdb_path)}
+
+    def extract_options(self) -> dict:
+        """The extraction options as plain values, for task arguments (extract.options.ExtractOptions)."""
+        return {
+            "include": list(self.include), "exclude": list(self.exclude),
+            "lookback_s": self.lookback_minutes * 60, "rest_max_rows": self.rest_max_rows,
+            "bulk_page_rows": self.bulk_page_rows, "reserve_share": self.reserve_share,
+            "reconcile_every_s": None if self.reconcile_hours is None else self.reconcile_hours * 3600,
+            "formula_refresh_every_s": None if self.formula_refresh_hours is None
+            else self.formula_refresh_hours * 3600,
+            "http_attempts": self.http_attempts, "ca_bundle": self.ca_bundle,
+            "work_dir": str(self.state_dir / "tmp"),
+        }
+
+    def dbt_env(self) -> dict[str, str]:
+        """What dbt needs to find the warehouse when Cosmos runs it from a temporary copy of the project."""
+        return {"MEDALLION_TARGET": self.target, "MEDALLION_DUCKDB_PATH": str(self.duckdb_path),
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    state_dir = Path(env.get("MEDALLION_STATE_DIR", PROJECT_ROOT / ".medallion"))
+    schedule = env.get("MEDALLION_SCHEDULE", "*/15 * * * *").strip()
+    return Settings(
+        state_dir=state_dir,
+        target=env.get("MEDALLION_TARGET", "local"),
+        duckdb_path=Path(env.get("MEDALLION_DUCKDB_PATH", state_dir / "warehouse.duckdb")),
+        manifest_path=Path(env.get("MEDALLION_MANIFEST_PATH", PROJECT_ROOT / "target" / "manifest.json")),
+        schedule=None if schedule.lower() in ("none", "") else schedule,
+        salesforce_conn_id=env.get("MEDALLION_SALESFORCE_CONN_ID", "salesforce_default"),
+        hightouch_conn_id=env.get("MEDALLION_HIGHTOUCH_CONN_ID", "hightouch_default"),
+        reverse_sync=env.get("MEDALLION_REVERSE_SYNC", "auto"),
+        include=_patterns(env.get("MEDALLION_SALESFORCE_INCLUDE", "*")),
+        exclude=_patterns(env.get("MEDALLION_SALESFORCE_EXCLUDE", "")),
+        lookback_minutes=float(env.get("MEDALLION_SALESFORCE_LOOKBACK_MINUTES", "5")),
+        rest_max_rows=int(env.get("MEDALLION_SALESFORCE_REST_MAX_ROWS", "10000")),
+        bulk_page_rows=int(env.get("MEDALLION_SALESFORCE_BULK_PAGE_ROWS", "100000")),
+        reserve_share=float(env.get("MEDALLION_SALESFORCE_RESERVE_SHARE", "0.2")),
+        reconcile_hours=_hours(env.get("MEDALLION_SALESFORCE_RECONCILE_HOURS", "24")),
+        formula_refresh_hours=_hours(env.get("MEDALLION_SALESFORCE_FORMULA_REFRESH_HOURS", "24")),
+        http_attempts=int(env.get("MEDALLION_SALESFORCE_HTTP_ATTEMPTS", "6")),
+        ca_bundle=env.get("MEDALLION_SALESFORCE_CA_BUNDLE") or None,
+        extract_retries=int(env.get("MEDALLION_EXTRACT_RETRIES", "3")),
+        extract_retry_delay_s=int(env.get("MEDALLION_EXTRACT_RETRY_DELAY_S", "15")),
+    )
+
+
+SETTINGS = load()

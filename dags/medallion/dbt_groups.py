@@ -5,18 +5,8 @@ from __future__ import annotations
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
-from medallion import config
+from medallion.config import DBT_PROFILE, PROJECT_ROOT, Settings
 
-PROJECT = ProjectConfig(
-    dbt_project_path=config.PROJECT_ROOT,
-    manifest_path=config.MANIFEST_PATH,
-    models_relative_path="dbt_project",  # the design card's layout: models in dbt_project/, not models/
-    install_dbt_deps=False,
-    env_vars=config.DBT_ENV,
-)
-PROFILE = ProfileConfig(
-    profile_name=config.DBT_PROFILE, target_name=config.DBT_TARGET, profiles_yml_filepath=config.PROFILES_PATH
-)
 # Cautious selection: a model's test task runs only the tests whose parents have all been built; tests with
 # several parents (relationships, seed-backed picklist checks) get their own task after every parent.
 EXECUTION = ExecutionConfig(
@@ -33,11 +23,20 @@ LAYER_SELECTORS = {
 }
 
 
-def dbt_layer_group(layer: str, default_args: dict) -> DbtTaskGroup:
+def dbt_layer_group(layer: str, settings: Settings, default_args: dict) -> DbtTaskGroup:
+    project = ProjectConfig(
+        dbt_project_path=PROJECT_ROOT,
+        manifest_path=settings.manifest_path,
+        models_relative_path="dbt_project",  # the design card's layout: models in dbt_project/, not models/
+        install_dbt_deps=False,
+        env_vars=settings.dbt_env(),
+    )
+    profile = ProfileConfig(profile_name=DBT_PROFILE, target_name=settings.target,
+                            profiles_yml_filepath=settings.profiles_path)
     return DbtTaskGroup(
         group_id=layer,
-        project_config=PROJECT,
-        profile_config=PROFILE,
+        project_config=project,
+        profile_config=profile,
         execution_config=EXECUTION,
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
@@ -46,6 +45,6 @@ def dbt_layer_group(layer: str, default_args: dict) -> DbtTaskGroup:
             should_detach_multiple_parents_tests=True,
             emit_datasets=layer == "gold",
         ),
-        operator_args={"pool": config.WRITER_POOL},
+        operator_args={"pool": settings.writer_pool},
         default_args=default_args,
     )

@@ -31,7 +31,7 @@ validated as (
         staged.closed_at,
         staged.owner_id,
         staged.master_record_id,
-        coalesce(staged.is_deleted, false) as is_deleted,
+        (coalesce(staged.is_deleted, false) or staged._hard_deleted_at is not null) as is_deleted,
         staged.created_at,
         staged.created_by_id,
         staged.last_modified_at,

@@ -28,7 +28,7 @@ validated as (
         coalesce(staged.is_won, false) as is_won,
         {{ picklist_canonical('forecast_category') }} as forecast_category,
         staged.owner_id,
-        coalesce(staged.is_deleted, false) as is_deleted,
+        (coalesce(staged.is_deleted, false) or staged._hard_deleted_at is not null) as is_deleted,
         staged.created_at,
         staged.created_by_id,
         staged.last_modified_at,

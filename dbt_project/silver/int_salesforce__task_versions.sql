@@ -24,7 +24,7 @@ validated as (
         {{ picklist_canonical('task_subtype') }} as task_subtype,
         staged.description,
         staged.owner_id,
-        coalesce(staged.is_deleted, false) as is_deleted,
+        (coalesce(staged.is_deleted, false) or staged._hard_deleted_at is not null) as is_deleted,
         staged.created_at,
         staged.created_by_id,
         staged.last_modified_at,

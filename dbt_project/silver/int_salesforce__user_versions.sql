@@ -19,7 +19,7 @@ validated as (
         staged.is_active,
         staged.manager_id,
         nullif(trim(staged.user_type), '') as user_type,
-        cast(false as boolean) as is_deleted,
+        (staged._hard_deleted_at is not null) as is_deleted,
         staged.created_at,
         staged.created_by_id,
         staged.last_modified_at,

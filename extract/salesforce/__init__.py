@@ -1,1 +1,1 @@
-"""Salesforce: login through the Airflow connection, describe, Bulk API 2.0 query jobs streamed to disk."""
+"""Salesforce: login and every API call (client.py), describe, SOQL, change probes, REST and Bulk API 2.0 queries."""

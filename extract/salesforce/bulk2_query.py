@@ -1,101 +1,138 @@
-"""Bulk API 2.0 query jobs: create, wait with growing poll intervals, and stream every result page to a file.
+"""Bulk API 2.0 query jobs: create, wait, stream every result page to disk, abort and delete.
 
-No page is ever held in memory: each is written to disk in chunks as it arrives, handed to the caller, and deleted
-once the caller is done with it.
+Each page download is one retried call (a dropped connection re-asks for the same locator, so a job resumes where
+it stopped instead of starting over). The pages must add up to the job's ``numberRecordsProcessed``.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from extract.errors import BulkJobError
-from extract.salesforce.api_errors import raise_for_salesforce_error
-from extract.salesforce.connection import SalesforceSession
+from extract.errors import BulkJobError, IncompleteResultError, PermanentApiError, QueryTimeoutError
+from extract.salesforce.client import SalesforceClient
 
-TERMINAL_STATES = {"JobComplete", "Failed", "Aborted"}
-CHUNK_BYTES = 1 << 16  # 64 KiB: what a page costs in Python memory while it streams to disk
+log = logging.getLogger(__name__)
+
+TERMINAL_STATES = frozenset({"JobComplete", "Failed", "Aborted"})
 
 
 @dataclass(frozen=True)
 class ResultPage:
     path: Path
-    rows: int
+    rows: int  # as announced by Sforce-NumberOfRecords
     bytes: int
     number: int
 
 
+class BulkNotSupportedError(PermanentApiError):
+    """The org says Bulk API 2.0 cannot query this object (REST can)."""
+
+
+def is_bulk_unsupported(error: PermanentApiError) -> bool:
+    text = f"{error.error_code} {error.api_message}".lower()
+    return "not supported by the bulk api" in text or "invalidentity" in text.replace("_", "")
+
+
 class Bulk2QueryJob:
-    def __init__(self, session: SalesforceSession, job_id: str):
-        self.session = session
+    def __init__(self, client: SalesforceClient, job_id: str, object_name: str = ""):
+        self.client = client
         self.job_id = job_id
+        self.object_name = object_name
+        self.info: dict = {}
 
     @property
-    def url(self) -> str:
-        return f"{self.session.data_url}/jobs/query/{self.job_id}"
+    def path(self) -> str:
+        return f"/jobs/query/{self.job_id}"
 
     @classmethod
-    def create(cls, session: SalesforceSession, soql: str, include_deleted: bool = False) -> "Bulk2QueryJob":
-        response = session.http.post(
-            f"{session.data_url}/jobs/query",
-            json={
-                "operation": "queryAll" if include_deleted else "query",
-                "query": soql,
-                "contentType": "CSV",
-                "columnDelimiter": "COMMA",
-                "lineEnding": "LF",
-            },
-            headers=session.headers(Accept="application/json"),
-        )
-        raise_for_salesforce_error(response, f"create a Bulk API 2.0 query job for: {soql[:200]}")
-        return cls(session, response.json()["id"])
+    def create(cls, client: SalesforceClient, soql: str, object_name: str,
+               include_deleted: bool = True) -> "Bulk2QueryJob":
+        try:
+            response = client.request(
+                "POST", "/jobs/query", doing=f"create a Bulk API 2.0 query job for {object_name}",
+                json={"operation": "queryAll" if include_deleted else "query", "query": soql,
+                      "contentType": "CSV", "columnDelimiter": "COMMA", "lineEnding": "LF"},
+                headers={"Accept": "application/json"},
+            )
+        except PermanentApiError as exc:
+            if is_bulk_unsupported(exc):
+                raise BulkNotSupportedError(exc.doing, exc.status, exc.error_code, exc.api_message) from None
+            raise
+        return cls(client, response.json()["id"], object_name)
 
-    def wait(self, timeout_s: float = 3600, first_poll_s: float = 0.05, max_poll_s: float = 5.0) -> dict:
-        """Poll until the job is terminal; the interval doubles from first_poll_s up to max_poll_s."""
+    def wait(self, timeout_s: float = 3600, first_poll_s: float = 0.05, max_poll_s: float = 2.0) -> dict:
+        """Poll until the job is terminal (the interval grows 1.5x from first_poll_s up to max_poll_s)."""
         deadline = time.monotonic() + timeout_s
         interval = first_poll_s
         while True:
-            response = self.session.http.get(self.url, headers=self.session.headers())
-            raise_for_salesforce_error(response, f"read the state of Bulk job {self.job_id}")
-            info = response.json()
-            if info["state"] in TERMINAL_STATES:
-                if info["state"] != "JobComplete":
-                    raise BulkJobError(
-                        f"Bulk API 2.0 job {self.job_id} ended {info['state']}: {info.get('errorMessage', '')}"
-                    )
+            info = self.client.get_json(self.path, doing=f"read the state of Bulk job {self.job_id}")
+            self.info = info
+            state = info.get("state")
+            if state in TERMINAL_STATES:
+                if state != "JobComplete":
+                    message = info.get("errorMessage") or ""
+                    if "QUERY_TIMEOUT" in message.upper():
+                        raise QueryTimeoutError(f"run Bulk job {self.job_id}", 400, "QUERY_TIMEOUT", message)
+                    raise BulkJobError(f"Bulk API 2.0 job {self.job_id} ({self.object_name}) ended {state}: {message}")
                 return info
             if time.monotonic() > deadline:
-                raise BulkJobError(f"Bulk API 2.0 job {self.job_id} still {info['state']} after {timeout_s:.0f}s")
+                raise BulkJobError(f"Bulk API 2.0 job {self.job_id} still {state} after {timeout_s:.0f}s")
             time.sleep(interval)
-            interval = min(interval * 2, max_poll_s)
+            interval = min(interval * 1.5, max_poll_s)
 
-    def download_pages(self, directory: Path, page_size: int) -> Iterator[ResultPage]:
-        """Yield result pages as CSV files in `directory`; each file is removed when the caller moves on."""
+    @property
+    def records_processed(self) -> int | None:
+        value = self.info.get("numberRecordsProcessed")
+        return int(value) if value is not None else None
+
+    def pages(self, directory: Path, page_rows: int) -> Iterator[ResultPage]:
+        """Yield result pages as CSV files in ``directory``; the caller deletes each when done with it.
+
+        Raises IncompleteResultError when the pages add up to fewer rows than the job processed.
+        """
         locator: str | None = None
-        number = 0
+        number = announced = 0
         while True:
-            params = {"maxRecords": page_size}
+            params = {"maxRecords": page_rows}
             if locator:
                 params["locator"] = locator
             path = directory / f"{self.job_id}-{number:06d}.csv"
-            with self.session.http.get(
-                f"{self.url}/results", params=params, stream=True,
-                headers=self.session.headers(Accept="text/csv"),
-            ) as response:
-                raise_for_salesforce_error(response, f"download results of Bulk job {self.job_id}")
-                size = 0
-                with path.open("wb") as out:
-                    for chunk in response.iter_content(CHUNK_BYTES):
-                        out.write(chunk)
-                        size += len(chunk)
-                rows = int(response.headers["Sforce-NumberOfRecords"])
-                locator = response.headers.get("Sforce-Locator")
-            try:
-                yield ResultPage(path=path, rows=rows, bytes=size, number=number)
-            finally:
-                path.unlink(missing_ok=True)
+            headers, size = self.client.download(
+                f"{self.path}/results", path, params=params, headers={"Accept": "text/csv"},
+                doing=f"download page {number} of Bulk job {self.job_id} ({self.object_name})",
+            )
+            rows = int(headers.get("Sforce-NumberOfRecords", -1))
+            if rows < 0:
+                raise IncompleteResultError(f"page {number} of Bulk job {self.job_id} has no Sforce-NumberOfRecords")
+            announced += rows
+            locator = headers.get("Sforce-Locator")
+            yield ResultPage(path=path, rows=rows, bytes=size, number=number)
             number += 1
             if not locator or locator == "null":
-                return
+                break
+        expected = self.records_processed
+        if expected is not None and announced != expected:
+            raise IncompleteResultError(
+                f"Bulk job {self.job_id} ({self.object_name}) processed {expected:,} records but its result pages "
+                f"hold {announced:,}: the result is incomplete"
+            )
+
+    def abort(self) -> None:
+        """Abort the job if it is still running, then delete it (best effort: never masks the original error)."""
+        try:
+            info = self.client.get_json(self.path, doing=f"read Bulk job {self.job_id}")
+            if info.get("state") not in TERMINAL_STATES:
+                self.client.request("PATCH", self.path, json={"state": "Aborted"},
+                                    doing=f"abort Bulk job {self.job_id}")
+                log.info("aborted Bulk job %s (%s)", self.job_id, self.object_name)
+            self.delete()
+        except Exception as exc:  # the caller is already handling a failure; report, do not replace it
+            log.warning("could not abort Bulk job %s: %s", self.job_id, exc)
+
+    def delete(self) -> None:
+        """Delete the job and its stored results (Salesforce keeps them for days otherwise)."""
+        self.client.request("DELETE", self.path, doing=f"delete Bulk job {self.job_id}", ok=(200, 204, 404))

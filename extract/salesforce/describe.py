@@ -1,53 +1,131 @@
-"""Which fields of an object to extract, from the org's describe."""
+"""What the org says about its objects and fields: the global describe and one object's describe, reduced to what
+extraction needs. Names from the org are checked before they go anywhere near SOQL or SQL."""
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+import logging
+import re
+from dataclasses import dataclass, field
 
-from extract.errors import UnknownSalesforceObjectError
-from extract.salesforce.api_errors import raise_for_salesforce_error
-from extract.salesforce.connection import SalesforceSession
+from extract.errors import ObjectNotAccessibleError, PermanentApiError, UnknownSalesforceObjectError
+from extract.salesforce.client import SalesforceClient
 
-# Compound fields (BillingAddress, a geolocation) cannot be selected by Bulk API 2.0; their parts can.
+log = logging.getLogger(__name__)
+
+# Compound fields (BillingAddress, a geolocation) cannot be selected by Bulk API 2.0; their components can.
 COMPOUND_TYPES = frozenset({"address", "location"})
+# Bulk API 2.0 cannot return base64 (file body) fields; they are left out of every route for one contract.
+UNSUPPORTED_TYPES = frozenset({"base64"})
+# API names: a letter, then letters, digits and underscores (namespaces and __c/__r suffixes included).
+API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,119}")
+CURSOR_FIELDS = ("SystemModstamp", "LastModifiedDate", "CreatedDate")
+
+
+def is_api_name(name: str) -> bool:
+    return bool(API_NAME.fullmatch(name or ""))
 
 
 @dataclass(frozen=True)
-class ObjectFields:
-    object_name: str
-    fields: tuple[str, ...]  # API names in describe order, Id first
-    field_types: dict[str, str]
+class ObjectSummary:
+    """One entry of the global describe."""
+
+    name: str
+    custom: bool
+    queryable: bool
+    replicateable: bool
+    retrieveable: bool
 
     @property
-    def has_system_modstamp(self) -> bool:
-        return "SystemModstamp" in self.fields
+    def extractable(self) -> bool:
+        return self.queryable and self.replicateable and self.retrieveable
 
 
-def list_object_names(session: SalesforceSession) -> list[str]:
-    response = session.http.get(f"{session.data_url}/sobjects/", headers=session.headers())
-    raise_for_salesforce_error(response, "list the org's objects")
-    return [o["name"] for o in response.json()["sobjects"]]
+@dataclass(frozen=True)
+class ObjectSchema:
+    """The fields of one object that extraction selects, in describe order with Id first."""
+
+    object_name: str
+    fields: tuple[str, ...]
+    field_types: dict[str, str]
+    formula_fields: tuple[str, ...] = ()
+    left_out: dict[str, str] = field(default_factory=dict)  # field -> why it is not extracted
+
+    @property
+    def cursor_field(self) -> str | None:
+        """The field incremental extraction follows: SystemModstamp where the object has it."""
+        return next((f for f in CURSOR_FIELDS if self.field_types.get(f) == "datetime"), None)
+
+    @property
+    def has_is_deleted(self) -> bool:
+        return "IsDeleted" in self.field_types
+
+    def without(self, names: set[str], reason: str) -> "ObjectSchema":
+        """The same schema minus ``names`` (fields the org refused after listing them)."""
+        lowered = {n.lower() for n in names}
+        kept = tuple(f for f in self.fields if f.lower() not in lowered or f == "Id")
+        left_out = dict(self.left_out)
+        left_out.update({f: reason for f in self.fields if f not in kept})
+        return ObjectSchema(self.object_name, kept, {f: self.field_types[f] for f in kept},
+                            tuple(f for f in self.formula_fields if f in kept), left_out)
 
 
-def describe_extractable_fields(session: SalesforceSession, object_name: str) -> ObjectFields:
-    """The queryable, non-compound fields of `object_name`; UnknownSalesforceObjectError if the org lacks it."""
-    response = session.http.get(
-        f"{session.data_url}/sobjects/{object_name}/describe/", headers=session.headers()
-    )
-    if response.status_code == 404:
-        names = list_object_names(session)
-        raise UnknownSalesforceObjectError(
-            object_name, session.instance_url, difflib.get_close_matches(object_name, names, n=3)
-        )
-    raise_for_salesforce_error(response, f"describe {object_name}")
-    described = response.json()
+def global_describe(client: SalesforceClient) -> list[ObjectSummary]:
+    """Every object the integration user can see, as the org lists them."""
+    body = client.get_json("/sobjects/", doing="list the org's objects (global describe)")
+    summaries = []
+    for entry in body["sobjects"]:
+        name = entry.get("name", "")
+        if not is_api_name(name):
+            log.warning("the org lists an object whose name is not an API name, left out: %r", name)
+            continue
+        summaries.append(ObjectSummary(
+            name=name, custom=bool(entry.get("custom")), queryable=bool(entry.get("queryable", True)),
+            replicateable=bool(entry.get("replicateable", True)), retrieveable=bool(entry.get("retrieveable", True)),
+        ))
+    return summaries
+
+
+def describe_object(client: SalesforceClient, object_name: str) -> ObjectSchema:
+    """The extractable fields of ``object_name``; ObjectNotAccessibleError when the user cannot read it."""
+    if not is_api_name(object_name):
+        raise UnknownSalesforceObjectError(object_name, client.instance_url, [])
+    try:
+        described = client.get_json(f"/sobjects/{object_name}/describe/", doing=f"describe {object_name}")
+    except PermanentApiError as exc:
+        if exc.status == 404 or exc.error_code in ("NOT_FOUND", "INVALID_TYPE"):
+            names = [s.name for s in global_describe(client)]
+            raise UnknownSalesforceObjectError(
+                object_name, client.instance_url, difflib.get_close_matches(object_name, names, n=3)) from None
+        if exc.status == 403 or exc.error_code == "INSUFFICIENT_ACCESS":
+            raise ObjectNotAccessibleError(object_name, client.instance_url,
+                                           f"the integration user may not read it ({exc.error_code})") from None
+        raise
     if not described.get("queryable", True):
-        raise UnknownSalesforceObjectError(object_name, session.instance_url, [])
-    fields = [f for f in described["fields"] if f["type"] not in COMPOUND_TYPES]
-    fields.sort(key=lambda f: f["name"] != "Id")  # stable: Id first, then describe order
-    return ObjectFields(
-        object_name=described["name"],
-        fields=tuple(f["name"] for f in fields),
-        field_types={f["name"]: f["type"] for f in fields},
-    )
+        raise ObjectNotAccessibleError(object_name, client.instance_url, "the org says it is not queryable")
+    return schema_from_describe(described)
+
+
+def schema_from_describe(described: dict) -> ObjectSchema:
+    fields, types, formulas, left_out = [], {}, [], {}
+    for entry in described["fields"]:
+        name, kind = entry.get("name", ""), entry.get("type", "")
+        if not is_api_name(name):
+            left_out[name] = "not a valid API name"
+            log.warning("%s: describe lists a field whose name is not an API name, left out: %r",
+                        described.get("name"), name)
+            continue
+        if kind in COMPOUND_TYPES:
+            left_out[name] = f"compound ({kind}); its components are extracted"
+            continue
+        if kind in UNSUPPORTED_TYPES:
+            left_out[name] = f"{kind} fields cannot be queried through Bulk API 2.0"
+            continue
+        fields.append(name)
+        types[name] = kind
+        if entry.get("calculated"):
+            formulas.append(name)
+    if "Id" not in types:
+        raise ObjectNotAccessibleError(described.get("name", "?"), "the org", "its describe has no Id field")
+    fields.sort(key=lambda f: f != "Id")  # stable: Id first, then describe order
+    return ObjectSchema(described["name"], tuple(fields), types, tuple(formulas), left_out)

@@ -202,7 +202,20 @@ def test_quarantine_keeps_rejected_versions_with_reasons(warehouse: BuiltWarehou
         for row in warehouse.table(f"silver.{table}")
     }
     assert not live_ids & {r["record_id"] for r in quarantine}
-    assert len(warehouse.table("silver.int_salesforce__tasks")) == 3
+    assert len(warehouse.table("silver.int_salesforce__tasks")) == 2  # the third valid task was hard-deleted
+
+
+def test_records_found_gone_after_their_latest_version_leave_silver(warehouse: BuiltWarehouse):
+    """bronze.salesforce_tombstones: task 1 was found hard-deleted after it landed, so it is not live; Acme has a
+    tombstone older than every landed version (deleted, then restored from the Recycle Bin), so it stays."""
+    tasks = warehouse.by_key("silver.int_salesforce__tasks", "task_id")
+    assert "00T000000000001AAA" not in tasks and "00T000000000003AAA" in tasks
+    versions = [r for r in warehouse.table("silver.int_salesforce__task_versions")
+                if r["task_id"] == "00T000000000001AAA"]
+    assert versions and all(r["is_deleted"] for r in versions)
+    assert ACME in warehouse.by_key("silver.int_salesforce__accounts", "account_id")
+    assert not any(r["is_deleted"] for r in warehouse.table("silver.int_salesforce__account_versions")
+                   if r["account_id"] == ACME)
 
 
 def test_live_records_take_the_latest_version_and_drop_deletes(warehouse: BuiltWarehouse):

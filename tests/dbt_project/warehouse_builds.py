@@ -34,7 +34,7 @@ def read_bronze_fixture() -> list[BronzeTable]:
     """Every fixture CSV, all values as text (NULL for empty), exactly as extract/ would land them."""
     tables = []
     with duckdb.connect() as con:
-        for path in sorted(BRONZE_FIXTURE_DIR.glob("salesforce__*.csv")):
+        for path in sorted(BRONZE_FIXTURE_DIR.glob("salesforce_*.csv")):
             relation = con.sql(
                 "select * from read_csv(?, all_varchar = true, header = true)", params=[str(path)]
             )

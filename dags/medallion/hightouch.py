@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 
@@ -26,3 +27,14 @@ def sync_runs_since(conn_id: str, sync_slugs: list[str], since: datetime) -> lis
                 "error": run.get("error"),
             })
     return runs
+
+
+def hightouch_connection_exists(conn_id: str) -> bool:
+    """The reverse sync's guard: without a Hightouch connection the sync tasks are skipped, and say why."""
+    from medallion.connections import connection_exists
+
+    if connection_exists(conn_id):
+        return True
+    logging.getLogger(__name__).warning(
+        "no Airflow connection %r: the Hightouch syncs are skipped in this run (define it to sync gold back)", conn_id)
+    return False

@@ -1,0 +1,129 @@
+"""The callables of the extraction tasks: plan a cycle, then extract one object per mapped task instance.
+
+They turn task arguments (plain values from config.py) and the Airflow connection into the extract library's
+explicit inputs, and its errors into Airflow's outcomes: a permanent error (bad credentials, an unknown object, a
+used-up budget) fails at once without retries; an object the integration user cannot read is skipped, never
+fatal for the others; anything else is raised for Airflow's retries with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_CLIENTS: dict[tuple, object] = {}  # one login per process and connection (`airflow dags test` runs every task in one)
+
+
+def extract_options(args: dict):
+    from extract.options import ExtractOptions
+    from extract.salesforce.client import RetryPolicy
+
+    def every(seconds):
+        return None if seconds is None else timedelta(seconds=seconds)
+
+    return ExtractOptions(
+        include=tuple(args["include"]), exclude=tuple(args["exclude"]), lookback=timedelta(seconds=args["lookback_s"]),
+        rest_max_rows=args["rest_max_rows"], bulk_page_rows=args["bulk_page_rows"],
+        reserve_share=args["reserve_share"], retry=RetryPolicy(attempts=args["http_attempts"]),
+        reconcile_every=every(args["reconcile_every_s"]), formula_refresh_every=every(args["formula_refresh_every_s"]),
+        work_dir=Path(args["work_dir"]) if args.get("work_dir") else None,
+    )
+
+
+def open_writer(warehouse: dict):
+    """The bronze writer for the warehouse the DAG names (DuckDB today; PostgreSQL and Snowflake land next)."""
+    from extract.warehouse.duckdb_bronze import DuckDBBronzeWriter
+
+    if warehouse["target"] != "local":
+        raise NotImplementedError(
+            f"landing into the {warehouse['target']!r} target is not built yet: extraction lands into DuckDB "
+            f"(MEDALLION_TARGET=local) today; PostgreSQL and Snowflake writers are the next step")
+    return DuckDBBronzeWriter(Path(warehouse["duckdb_path"]))
+
+
+def salesforce_client(conn_id: str, options: dict):
+    from extract.salesforce.client import RetryPolicy, SalesforceClient
+    from medallion.connections import salesforce_credentials
+
+    credentials = salesforce_credentials(conn_id, options.get("ca_bundle"))
+    key = (conn_id, credentials)
+    client = _CLIENTS.get(key)
+    if client is None:
+        client = SalesforceClient(credentials, RetryPolicy(attempts=options["http_attempts"]),
+                                  reserve_share=options["reserve_share"])
+        _CLIENTS[key] = client
+    return client
+
+
+def _airflow_error(error: Exception):
+    """Permanent library errors become AirflowFailException (no retries); the rest is raised as is."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from extract.errors import PermanentError
+
+    if isinstance(error, PermanentError):
+        return AirflowFailException(str(error))
+    return None
+
+
+def plan_salesforce_cycle(extraction: dict, **context) -> list[dict]:
+    """Probe the org and return the work of this cycle: one ``{"work": ...}`` per object to extract."""
+    from extract.plan import plan_cycle
+
+    options = extraction["options"]
+    try:
+        client = salesforce_client(extraction["conn_id"], options)
+        with open_writer(extraction["warehouse"]) as writer:
+            plan = plan_cycle(client, writer, extract_options(options),
+                              required=tuple(extraction.get("required_objects", ())), dag_run_id=context["run_id"])
+    except Exception as error:
+        replacement = _airflow_error(error)
+        if replacement is not None:
+            raise replacement from None
+        raise
+    for work in plan.work:
+        log.info("to extract: %-40s %s", work.object_name, work.reason)
+    if plan.skipped:
+        log.warning("not extracted: %s", "; ".join(f"{k} ({v})" for k, v in plan.skipped.items()))
+    return [{"work": work.as_dict()} for work in plan.work]
+
+
+def extract_salesforce_object(extraction: dict, work: dict, **context) -> dict:
+    """Extract one object of the plan. Returns the object's audit summary (also logged, also in the warehouse)."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from extract.errors import ObjectNotAccessibleError
+    from extract.object_extraction import ObjectWork, extract_object
+
+    options = extraction["options"]
+    object_work = ObjectWork.from_dict(work)
+    try:
+        client = salesforce_client(extraction["conn_id"], options)
+        with open_writer(extraction["warehouse"]) as writer:
+            try:
+                run = extract_object(client, writer, object_work, extract_options(options),
+                                     dag_run_id=context["run_id"])
+            except ObjectNotAccessibleError as error:  # audited as skipped by the library
+                log.warning("%s", error)
+                raise AirflowSkipException(f"skipped: {error}") from None
+    except AirflowSkipException:
+        raise
+    except Exception as error:
+        replacement = _airflow_error(error)
+        if replacement is not None:
+            raise replacement from None
+        raise
+    summary = run.summary()
+    log.info(
+        "AUDIT %s: %s; kinds %s via %s; %d rows landed of %d received, %.2f MB, %d pages; %d API calls, "
+        "%d Bulk jobs, %d retries; deletes seen %d, tombstones %d; cursor %s -> %s; %.2fs%s",
+        summary["object"], summary["status"], ",".join(summary["kinds"]), ",".join(summary["routes"]),
+        summary["rows"], summary["rows_received"], summary["bytes"] / 1e6, summary["pages"], summary["api_calls"],
+        summary["bulk_jobs"], summary["retries"], summary["deletes_seen"], summary["tombstones"],
+        summary["cursor_from"], summary["cursor_to"], summary["seconds"],
+        ("; " + "; ".join(summary["notes"])) if summary["notes"] else "",
+    )
+    return summary

@@ -1,0 +1,264 @@
+"""The run's audit in the warehouse: a row per task attempt (task callbacks) and a row per DAG run (the audit task).
+
+The run's outcome comes from Airflow's own task states, read by the audit task through the Task SDK, never from
+rows the callbacks wrote: Airflow swallows callback errors, so a lost callback row must not turn a failed run
+green. The audit task fails when any task of the run failed, which fails the DAG run (it is the only leaf).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+TASK_RUNS_DDL = """
+create table if not exists audit.task_runs (
+    dag_id varchar, run_id varchar, task_id varchar, map_index integer, try_number integer,
+    state varchar, started_at timestamp, finished_at timestamp, duration_s double, rows bigint, error varchar
+)
+"""
+DAG_RUNS_DDL = """
+create table if not exists audit.dag_runs (
+    dag_id varchar, run_id varchar, started_at timestamp, finished_at timestamp, duration_s double,
+    outcome varchar, tasks_succeeded integer, tasks_failed integer,
+    bronze_rows bigint, silver_rows bigint, gold_rows bigint, quarantined_rows bigint,
+    dbt_tests_passed integer, dbt_tests_total integer, records_synced bigint, records_failed_to_sync bigint,
+    summary_json varchar
+)
+"""
+LAYERS = ("bronze", "silver", "gold")
+FAILED_STATES = frozenset({"failed", "upstream_failed"})
+
+
+def _connect(path: Path):
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("create schema if not exists audit")
+    con.execute(TASK_RUNS_DDL)
+    con.execute(DAG_RUNS_DDL)
+    return con
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+class TaskRunRecorder:
+    """on_success/on_failure callback: release dbt-duckdb's file lock, then one audit.task_runs row.
+
+    Best effort by design (Airflow ignores callback errors); the run's outcome never depends on these rows.
+    """
+
+    def __init__(self, duckdb_path: str | Path | None):
+        self.duckdb_path = Path(duckdb_path) if duckdb_path else None
+
+    def __call__(self, context) -> None:
+        from medallion.dbt_duckdb_lock import release_dbt_duckdb_lock
+
+        release_dbt_duckdb_lock()
+        if self.duckdb_path is None:
+            return
+        try:
+            self._record(context)
+        except Exception as error:
+            log.warning("could not write audit.task_runs for %s: %s", context.get("ti"), error)
+
+    def _record(self, context) -> None:
+        ti = context["ti"]
+        finished = datetime.now(UTC)
+        started = ti.start_date or finished
+        exception = context.get("exception")
+        result = None
+        if exception is None and getattr(context.get("task"), "python_callable", None) is not None:
+            try:
+                result = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index)
+            except Exception:
+                result = None
+        rows = result.get("rows") if isinstance(result, dict) else None
+        with _connect(self.duckdb_path) as con:
+            con.execute(
+                "insert into audit.task_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number,
+                 "failed" if exception is not None else "success", _naive_utc(started), _naive_utc(finished),
+                 (finished - started).total_seconds(), rows,
+                 None if exception is None else f"{type(exception).__name__}: {exception}"[:4000]])
+
+
+@dataclass
+class RunSummary:
+    dag_id: str
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    outcome: str
+    tasks_succeeded: int
+    tasks_failed: list[str]
+    tasks_skipped: int
+    rows_per_layer: dict[str, int]
+    rows_per_table: dict[str, int]
+    quarantined_rows: int
+    dbt_tests_passed: int
+    dbt_tests_total: int
+    records_synced: int
+    records_failed_to_sync: int
+    extraction: dict = field(default_factory=dict)
+    syncs: list[dict] = field(default_factory=list)
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self), default=str, sort_keys=True)
+
+
+def rows_per_table(con) -> dict[str, int]:
+    """Rows of every base table (views left out, so nothing is counted twice) of bronze, silver and gold."""
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema in ('bronze', 'silver', 'gold') and table_type = 'BASE TABLE' order by 1, 2").fetchall()
+    return {f"{schema}.{name}": con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+            for schema, name in tables}
+
+
+def extraction_summary(con, run_id: str) -> dict:
+    """Per run, from audit.extract_batches: what extraction did, summed over every object."""
+    exists = con.execute("select count(*) from information_schema.tables where table_schema='audit' "
+                         "and table_name='extract_batches'").fetchone()[0]
+    if not exists:
+        return {}
+    row = con.execute(
+        """
+        select
+            count(distinct object_name) filter (where status = 'succeeded' and kind in ('full', 'incremental')),
+            count(distinct object_name) filter (where kind = 'probe' and status = 'unchanged'),
+            count(distinct object_name) filter (where status = 'skipped'),
+            count(distinct object_name) filter (where status = 'failed'),
+            coalesce(sum(rows_landed) filter (where status = 'succeeded'), 0),
+            coalesce(sum(rows_received) filter (where status = 'succeeded' and kind in ('full', 'incremental')), 0),
+            coalesce(sum(bytes), 0), coalesce(sum(api_calls), 0), coalesce(sum(bulk_jobs), 0),
+            coalesce(sum(rows_deleted) filter (where status = 'succeeded'), 0),
+            coalesce(sum(tombstones) filter (where status = 'succeeded'), 0),
+            coalesce(sum(rows_landed) filter (where status = 'succeeded' and kind = 'formula_refresh'), 0),
+            coalesce(sum(retries), 0),
+            count(*) filter (where status = 'succeeded' and kind = 'reconcile'),
+            string_agg(distinct route, ',') filter (where kind in ('full', 'incremental') and status = 'succeeded')
+        from audit.extract_batches where dag_run_id = ?
+        """, [run_id]).fetchone()
+    keys = ("objects_extracted", "objects_unchanged", "objects_skipped", "objects_failed", "rows_landed",
+            "rows_received", "bytes", "api_calls", "bulk_jobs", "deletes_seen", "tombstones",
+            "formula_rows_refreshed", "retries", "reconciliations", "routes")
+    return dict(zip(keys, row))
+
+
+def dbt_test_counts(manifest_path: Path, succeeded_tasks: set[str]) -> tuple[int, int]:
+    """(passed, total): a dbt test passed when a task that runs it succeeded.
+
+    Cosmos runs a model's tests in ``<group>.<model>.test`` (or inside ``<group>.<model>.build``); a test with
+    several parents is detached into its own task named after the test.
+    """
+    manifest = json.loads(manifest_path.read_text())
+    short = {t.split(".", 1)[-1] for t in succeeded_tasks}
+    passed = total = 0
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test":
+            continue
+        models = [n.split(".")[-1] for n in node["depends_on"]["nodes"] if n.startswith("model.")]
+        if not models:
+            continue
+        total += 1
+        detached = any(node["name"] in task for task in short)
+        by_parent = all(any(task.startswith(f"{m}.") and task.endswith((".test", ".build")) for task in short)
+                        for m in models)
+        passed += detached or by_parent
+    return passed, total
+
+
+def summarise_run(duckdb_path: Path, manifest_path: Path, dag_id: str, run_id: str, run_started: datetime | None,
+                  states: dict[str, str | None], sync_runs: list[dict], own_task_id: str) -> RunSummary:
+    """Write audit.dag_runs for this run (and return it). ``states``: Airflow's state of every task instance."""
+    states = {task: state for task, state in states.items() if task != own_task_id}
+    failed = sorted(task for task, state in states.items() if state in FAILED_STATES)
+    never_ran = sorted(task for task, state in states.items() if state in (None, "none", "scheduled", "queued"))
+    succeeded = {task for task, state in states.items() if state == "success"}
+    skipped = sum(1 for state in states.values() if state == "skipped")
+    with _connect(duckdb_path) as con:
+        per_table = rows_per_table(con)
+        per_layer = {layer: sum(v for k, v in per_table.items() if k.startswith(layer + ".")) for layer in LAYERS}
+        quarantined = sum(v for k, v in per_table.items() if k.endswith("quarantine"))
+        passed, total = dbt_test_counts(manifest_path, succeeded)
+        synced = sum(int(r.get("successful_rows", 0)) for r in sync_runs)
+        sync_failed = sum(int(r.get("failed_rows", 0)) for r in sync_runs)
+        started = _naive_utc(run_started) or _naive_utc(datetime.now(UTC))
+        finished = _naive_utc(datetime.now(UTC))
+        outcome = "failed" if failed or never_ran else "success"
+        summary = RunSummary(
+            dag_id=dag_id, run_id=run_id, started_at=started, finished_at=finished, outcome=outcome,
+            tasks_succeeded=len(succeeded), tasks_failed=failed + [f"{t} (never ran)" for t in never_ran],
+            tasks_skipped=skipped, rows_per_layer=per_layer, rows_per_table=per_table, quarantined_rows=quarantined,
+            dbt_tests_passed=passed, dbt_tests_total=total, records_synced=synced,
+            records_failed_to_sync=sync_failed, extraction=extraction_summary(con, run_id), syncs=sync_runs,
+        )
+        con.execute(
+            "insert into audit.dag_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [dag_id, run_id, started, finished, (finished - started).total_seconds(), outcome, len(succeeded),
+             len(summary.tasks_failed), per_layer["bronze"], per_layer["silver"], per_layer["gold"], quarantined,
+             passed, total, synced, sync_failed, summary.as_json()])
+    return summary
+
+
+def audit_dag_run(warehouse: dict, manifest_path: str, hightouch_conn_id: str | None, sync_slugs: list[str],
+                  **context) -> dict:
+    """The audit task: Airflow's task states -> audit.dag_runs and a summary in the log; fails if any task failed."""
+    from airflow.sdk.exceptions import AirflowException
+
+    from medallion.hightouch import sync_runs_since
+
+    ti, dag_run = context["ti"], context["dag_run"]
+    states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
+    sync_runs: list[dict] = []
+    if hightouch_conn_id and sync_slugs:
+        try:
+            sync_runs = sync_runs_since(hightouch_conn_id, sync_slugs, dag_run.start_date)
+        except Exception as error:  # the audit must still be written when Hightouch cannot be read
+            log.warning("could not read Hightouch sync runs: %s", error)
+    summary = summarise_run(Path(warehouse["duckdb_path"]), Path(manifest_path), ti.dag_id, ti.run_id,
+                            dag_run.start_date, states, sync_runs, ti.task_id)
+    extraction = summary.extraction
+    log.info(
+        "run %s: %s; extraction: %s objects extracted, %s unchanged, %s skipped, %s failed; %s rows landed "
+        "(%s deletes seen, %s tombstones, %s formula rows), %s API calls, %s Bulk jobs, %s retries; "
+        "rows bronze=%d silver=%d gold=%d (quarantined %d); dbt tests %d/%d; synced %d (failed %d)",
+        summary.run_id, summary.outcome, extraction.get("objects_extracted"), extraction.get("objects_unchanged"),
+        extraction.get("objects_skipped"), extraction.get("objects_failed"), extraction.get("rows_landed"),
+        extraction.get("deletes_seen"), extraction.get("tombstones"), extraction.get("formula_rows_refreshed"),
+        extraction.get("api_calls"), extraction.get("bulk_jobs"), extraction.get("retries"),
+        summary.rows_per_layer["bronze"], summary.rows_per_layer["silver"], summary.rows_per_layer["gold"],
+        summary.quarantined_rows, summary.dbt_tests_passed, summary.dbt_tests_total, summary.records_synced,
+        summary.records_failed_to_sync)
+    if summary.tasks_failed:
+        raise AirflowException(f"tasks failed in this run: {', '.join(summary.tasks_failed)}")
+    return {"outcome": summary.outcome, "records_synced": summary.records_synced}
+
+
+def latest_run_summary(duckdb_path: Path, dag_id: str, run_id: str | None = None) -> dict | None:
+    """The audit.dag_runs row of ``run_id`` (else the newest of ``dag_id``), as the summary dict, or None."""
+    import duckdb
+
+    if not duckdb_path.exists():
+        return None
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        exists = con.execute("select count(*) from information_schema.tables where table_schema='audit' "
+                             "and table_name='dag_runs'").fetchone()[0]
+        if not exists:
+            return None
+        if run_id:
+            row = con.execute("select summary_json from audit.dag_runs where dag_id = ? and run_id = ? "
+                              "order by finished_at desc limit 1", [dag_id, run_id]).fetchone()
+        else:
+            row = con.execute("select summary_json from audit.dag_runs where dag_id = ? "
+                              "order by finished_at desc limit 1", [dag_id]).fetchone()
+    return json.loads(row[0]) if row else None
