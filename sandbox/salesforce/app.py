@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -125,8 +126,10 @@ class _DataApiMiddleware:
             await self._send_error(send, path, fault_error(rule.kind))
             return
         drop = faults.take(("drop_connection",), method, path)
-        limit_header = (b"sforce-limit-info", self.org.limits.usage_header().encode())
-        await self.app(scope, receive, _wrapped_send(send, drop, limit_header))
+        limits = self.org.limits
+        await self.app(scope, receive, _wrapped_send(
+            send, drop, lambda: (b"sforce-limit-info", limits.usage_header().encode())  # usage once the call ran
+        ))
 
     async def _serve_login(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         faults = self.org.faults
@@ -157,15 +160,16 @@ class _DataApiMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def _wrapped_send(send: Send, drop: FaultRule | None, extra_header: tuple[bytes, bytes] | None) -> Send:
-    """``send`` adding ``extra_header`` to the response and, for a ``drop_connection`` rule, closing the connection
-    after ``drop.after_bytes`` of the body."""
+def _wrapped_send(send: Send, drop: FaultRule | None,
+                  extra_header: Callable[[], tuple[bytes, bytes]] | None) -> Send:
+    """``send`` adding ``extra_header()`` (computed when the response starts) to the response and, for a
+    ``drop_connection`` rule, closing the connection after ``drop.after_bytes`` of the body."""
     sent = 0
 
     async def send_wrapped(message) -> None:
         nonlocal sent
         if message["type"] == "http.response.start" and extra_header is not None:
-            message = dict(message, headers=[*message.get("headers", []), extra_header])
+            message = dict(message, headers=[*message.get("headers", []), extra_header()])
         elif message["type"] == "http.response.body" and drop is not None:
             body = message.get("body", b"")
             if sent + len(body) >= drop.after_bytes or not message.get("more_body", False):

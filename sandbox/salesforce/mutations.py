@@ -4,10 +4,13 @@
 ``update``         N live rows get a new value in a text field (``field=``, default Description or the first
                    plain updateable text field); LastModifiedDate and SystemModstamp = now
 ``soft_delete``    N live rows: IsDeleted = true, SystemModstamp = now (Recycle Bin: query hides them, queryAll
-                   and getDeleted show them)
-``hard_delete``    N rows (live or in the bin) are purged
-``merge``          N losers are deleted with MasterRecordId = a winner (one winner per up to 3 losers); the
-                   winners' SystemModstamp is bumped too. Objects with a MasterRecordId field only
+                   and getDeleted show them), with Salesforce's cascade (``deletion.py``: an Account's Contacts,
+                   Opportunities, Cases; Tasks of deleted Accounts/Contacts/Leads/Opportunities/Cases); the result's
+                   ``cascade`` lists the other ids deleted, per object
+``hard_delete``    N rows (live or in the bin; ``live=True``: live ones only) are purged, with the same cascade
+``merge``          N losers are deleted with MasterRecordId = a winner (one winner per up to 3 losers) after their
+                   related records are re-parented to the winner (``reparented``: ids per object, stamped now);
+                   the winners' SystemModstamp is bumped too. Objects with a MasterRecordId field only
 ``formula_recalc`` a calculated field (describe ``calculated: true``; ``field=`` to choose) changes on N rows while
                    SystemModstamp stays (booleans flip, numbers + 1, text gets a suffix)
 ``late_commit``    N live rows are updated with LastModifiedDate = SystemModstamp = now - ``lag_seconds``
@@ -27,7 +30,7 @@ import itertools
 import threading
 from typing import TYPE_CHECKING
 
-from . import ids
+from . import deletion, ids
 from .schema import FieldDef, ObjectDef, get_object
 from .store import OrgStore, quote
 
@@ -126,14 +129,13 @@ class Mutations:
         if not obj.has_soft_delete:
             raise ValueError(f"{obj.name} has no IsDeleted field")
         ids = self._pick(cur, obj, count, call)
-        self._touch(cur, obj, ids, now, '"IsDeleted" = true, ')
-        return {"ids": ids, "system_modstamp": now.isoformat() + "Z"}
+        deleted = deletion.soft_delete(cur, obj, deletion.ids_sql(ids, _ts(now)), MUTATION_USER)
+        return {"ids": deleted.pop(obj.name), "cascade": deleted, "system_modstamp": now.isoformat() + "Z"}
 
-    def _hard_delete(self, cur, obj, count, call, now):
-        ids = self._pick(cur, obj, count, call, live=False)
-        if ids:
-            cur.execute(f'DELETE FROM {quote(obj.name)} WHERE "Id" IN {self._in(ids)}')
-        return {"ids": ids}
+    def _hard_delete(self, cur, obj, count, call, now, live: bool = False):
+        ids = self._pick(cur, obj, count, call, live=bool(live))
+        purged = deletion.hard_delete(cur, obj, deletion.ids_sql(ids, _ts(now)))
+        return {"ids": purged.pop(obj.name), "cascade": purged}
 
     def _merge(self, cur, obj, count, call, now):
         if obj.field("MasterRecordId") is None:
@@ -141,13 +143,15 @@ class Mutations:
         winners_needed = -(-count // LOSERS_PER_WINNER)
         picked = self._pick(cur, obj, count + winners_needed, call)
         winners, losers = picked[:winners_needed], picked[winners_needed:]
-        merges = {}
+        merges: dict[str, list[str]] = {}
         for index, loser in enumerate(losers):
-            winner = winners[index // LOSERS_PER_WINNER]
-            merges.setdefault(winner, []).append(loser)
-            self._touch(cur, obj, [loser], now, f"\"IsDeleted\" = true, \"MasterRecordId\" = '{winner}', ")
-        self._touch(cur, obj, list(merges), now)
-        return {"ids": losers, "merges": merges, "system_modstamp": now.isoformat() + "Z"}
+            merges.setdefault(winners[index // LOSERS_PER_WINNER], []).append(loser)
+        pairs = ", ".join(f"('{loser}', '{winner}')" for winner, group in merges.items() for loser in group)
+        reparented = deletion.merge(
+            cur, obj, f"SELECT loser, winner, {_ts(now)} AS stamp FROM (VALUES {pairs or '(NULL, NULL)'}) v(loser, winner) "
+                      "WHERE loser IS NOT NULL", MUTATION_USER,
+        ) if losers else {}
+        return {"ids": losers, "merges": merges, "reparented": reparented, "system_modstamp": now.isoformat() + "Z"}
 
     def _formula_recalc(self, cur, obj, count, call, now, field: str | None = None):
         fields = calculated_fields(obj)

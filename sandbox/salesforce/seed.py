@@ -19,6 +19,8 @@ from .benchmark_objects import BENCH_BASE_ROWS, BENCHMARK_OBJECTS
 from .custom_objects import BASE_ROWS as CUSTOM_BASE_ROWS
 from .custom_objects import CUSTOM_OBJECTS
 from .generated_rows import RowGenerator
+from .recycle_bin import SEED_END as BIN_SEED_END
+from .recycle_bin import seed_recycle_bin
 from .schema import (
     ACCOUNT_TYPES, CASE_ORIGINS, CASE_PRIORITIES, CASE_REASONS, CASE_STATUSES, CASE_TYPES, INDUSTRIES,
     LEAD_SOURCES, LEAD_STATUSES, OBJECTS, OPPORTUNITY_STAGES, OPPORTUNITY_TYPES, RATINGS, SALUTATIONS,
@@ -27,6 +29,7 @@ from .schema import (
 from .store import OrgStore, quote
 
 SEED_END = dt.datetime(2025, 6, 1)
+assert SEED_END == BIN_SEED_END
 SEED_BATCH_ROWS = 1_000_000
 SPAN_SECONDS = 3 * 365 * 86400
 INTEGRATION_USERNAME = "integration@medallion-sandbox.example.com"
@@ -116,8 +119,9 @@ def seed_org(store: OrgStore, seed: int, scale: float, options: Mapping[str, str
     """Fill an empty org (the caller checks that it is empty) and store its settings: the generated objects in a
     first transaction, the standard objects, id sequences and settings (which mark the org seeded) in a second.
 
-    ``options``: see ``object_counts``. ``progress(object, rows, seconds)`` is called after each object.
-    Returns the rows seeded per object.
+    ``options``: see ``object_counts``; ``recycle_bin=false`` leaves out the records a new org ships with in its
+    Recycle Bin and the merged ones (``recycle_bin.py``). ``progress(object, rows, seconds)`` is called after each
+    object. Returns the rows seeded per object (soft-deleted ones included).
     """
     counts = object_counts(scale, options)
     credentials = _credentials(seed)
@@ -130,6 +134,11 @@ def seed_org(store: OrgStore, seed: int, scale: float, options: Mapping[str, str
             OrgStore.reserve_sequence(cur, OBJECTS[object_name].key_prefix, counts[object_name])
             if progress:
                 progress(object_name, counts[object_name], time.monotonic() - started)
+        if str((options or {}).get("recycle_bin", "true")).lower() not in ("false", "0", "no"):
+            started = time.monotonic()
+            seed_recycle_bin(cur, seed, counts)
+            if progress:
+                progress("(recycle bin and merges)", 0, time.monotonic() - started)
         # the generated objects' id sequences in one statement (OrgStore.reserve_sequence per prefix costs ~4 ms)
         values = ", ".join(f"('{obj.key_prefix}', {1 + counts[obj.name]})" for obj in generated)
         cur.execute(

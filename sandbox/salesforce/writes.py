@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from . import deletion
 from .access import UNRESTRICTED, OrgAccess
 from .errors import SalesforceError
 from .schema import FieldDef, ObjectDef, get_object
@@ -369,19 +370,12 @@ class WriteBatch:
         self._apply()
 
     def _apply(self) -> None:
-        table = quote(self.obj.name)
-        audit = (
-            f'"LastModifiedDate" = {self.now_sql}, "SystemModstamp" = {self.now_sql}, '
-            f"\"LastModifiedById\" = '{self.user_id}'"
-        )
         ok = "__error IS NULL"
-        if self.operation == "hardDelete":
-            self.cur.execute(f'DELETE FROM {table} WHERE "Id" IN (SELECT __id FROM __checked WHERE {ok})')
+        deleted = f'SELECT __id AS "Id", {self.now_sql} AS stamp FROM __checked WHERE {ok}'
+        if self.operation == "hardDelete":  # with Salesforce's cascade (deletion.py)
+            deletion.hard_delete(self.cur, self.obj, deleted)
         elif self.operation == "delete":
-            self.cur.execute(
-                f'UPDATE {table} SET "IsDeleted" = true, {audit} '
-                f'WHERE "Id" IN (SELECT __id FROM __checked WHERE {ok})'
-            )
+            deletion.soft_delete(self.cur, self.obj, deleted, self.user_id)
         else:
             self._insert()
             self._update()

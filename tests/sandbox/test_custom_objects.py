@@ -97,8 +97,9 @@ def test_bulk2_query_on_a_custom_object(sf, sf_sandbox):
     soql = f"SELECT {', '.join(names)} FROM {obj.name}"
     pages = list(getattr(sf.bulk2, obj.name).query(soql, max_records=500, wait=0))
     rows = [row for page in pages for row in csv.DictReader(io.StringIO(page))]
-    stored = sf_sandbox.org.rows(obj.name)
-    assert len(rows) == len(stored) == sf_sandbox.org.count(obj.name) > 0
+    stored = sf_sandbox.org.rows(obj.name, 'NOT "IsDeleted"')  # query leaves out the Recycle Bin the org ships with
+    assert len(rows) == len(stored) == sf_sandbox.org.count(obj.name, 'NOT "IsDeleted"') > 0
+    assert sf_sandbox.org.count(obj.name, '"IsDeleted"') > 0
     assert [r["Id"] for r in rows] == [s["Id"] for s in stored]
     first = rows[0]
     assert first["IsDeleted"] == "false"
