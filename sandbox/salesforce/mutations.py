@@ -75,6 +75,13 @@ class Mutations:
         self._lock = threading.Lock()
 
     def apply(self, object_name: str, kind: str, count: int = 1, **options) -> dict:
+        with self._lock:
+            call = next(self._calls)
+        return self.apply_as_call(call, object_name, kind, count, **options)
+
+    def apply_as_call(self, call: int, object_name: str, kind: str, count: int = 1, **options) -> dict:
+        """``apply`` with the call number that salts the pick given (the same number picks the same rows of the
+        same org state)."""
         obj = get_object(object_name)
         if obj is None:
             raise KeyError(f"unknown object {object_name!r}")
@@ -82,8 +89,6 @@ class Mutations:
             raise ValueError(f"unknown mutation kind {kind!r}; one of {', '.join(KINDS)}")
         if count < 0:
             raise ValueError("count must be >= 0")
-        with self._lock:
-            call = next(self._calls)
         now = self._org.clock.now()
         with self._org.store.write() as cur:
             result = getattr(self, f"_{kind}")(cur, obj, int(count), call, now, **options)

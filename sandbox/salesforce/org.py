@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import ids
+from . import ids, restart_activity
 from .access import OrgAccess
 from .auth import Credentials, SessionRegistry
 from .bulk2_ingest import IngestJobs
@@ -40,7 +40,9 @@ class SalesforceOrg:
 
         ``options``: ``jwt_public_key`` = path of a PEM public key that JWT bearer assertions must verify against;
         ``limit_<Name>=N`` = a limit's maximum (``limits.py``); ``faults=`` = fault rules (``faults.parse_option``);
-        ``bulk_job_latency_seconds=S`` = the least time a Bulk job (Bulk 1.0: batch) takes to finish (default 0).
+        ``bulk_job_latency_seconds=S`` = the least time a Bulk job (Bulk 1.0: batch) takes to finish (default 0);
+        ``restart_activity=true`` = on a reopened org, apply users' changes since the last run before serving
+        (``restart_activity.py``; default false); access restrictions (``access.py``).
         """
         options = dict(options or {})
         self.state_dir = Path(state_dir)
@@ -49,7 +51,8 @@ class SalesforceOrg:
         shutil.rmtree(work_dir, ignore_errors=True)  # job files and query cursors do not outlive a run
         self.clock = OrgClock()
         self.store = OrgStore(self.state_dir / "org.duckdb", work_dir / "duckdb-tmp")
-        if self.store.setting("seed") is None:
+        reopened = self.store.setting("seed") is not None
+        if not reopened:
             # options rows.<Object>=N / custom_scale=F size the generated objects (seed.object_counts; SANDBOX_SCALE.md)
             seed_org(self.store, seed, scale, options=options)
         setting = self.store.setting
@@ -73,6 +76,10 @@ class SalesforceOrg:
         self.query_jobs = QueryJobs(self, work_dir / "query-jobs", self._executor)
         self.ingest_jobs = IngestJobs(self, work_dir / "ingest-jobs", self._executor)
         self.bulk1_jobs = Bulk1Jobs(self)
+        self.activity: list[dict] = []  # what restart_activity applied at this start (also in activity.jsonl)
+        if reopened and restart_activity.enabled(options):
+            # users changed the org since the last run (restart_activity.py): applied before anything is served
+            self.activity = restart_activity.apply(self)
 
     # --- control API ------------------------------------------------------------------------------------------
 
