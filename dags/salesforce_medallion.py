@@ -1,6 +1,7 @@
 """salesforce_medallion: Salesforce -> bronze -> silver -> gold -> back into Salesforce, then an audit.
 
-plan (limits, describe, change probes) >> extract (one mapped task per object with work, resolved at run time)
+plan (limits, describe, change probes) >> extract (mapped over the objects with work, resolved at run time;
+a large object per task, small ones packed together)
 >> bronze >> silver >> gold (Cosmos, tests after each model) >> reverse syncs (one per sync_ exposure, after its
 tests; skipped at run time without a Hightouch connection) >> audit (always runs; the run fails when any task
 failed). Settings come from dags/medallion/config.py; the callables live in dags/medallion/.
@@ -16,7 +17,7 @@ from airflow.sdk import DAG, TaskGroup
 
 from medallion import config
 from medallion.dbt_groups import dbt_layer_group
-from medallion.extract_tasks import extract_salesforce_object, plan_salesforce_cycle
+from medallion.extract_tasks import extract_salesforce_objects, plan_salesforce_cycle
 from medallion.hightouch import hightouch_connection_exists
 from medallion.manifest import reverse_syncs, salesforce_sources
 from medallion.run_audit import TaskRunRecorder, audit_dag_run
@@ -42,13 +43,13 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=["salesforce", "medallion", "reverse-etl"],
 ) as dag:
-    with TaskGroup("extract", tooltip="probe the org, then one mapped task per object with changes") as extract:
+    with TaskGroup("extract", tooltip="probe the org, then mapped tasks over the objects with work") as extract:
         plan = PythonOperator(task_id="plan", python_callable=plan_salesforce_cycle,
                               op_kwargs={"extraction": extraction}, pool=settings.writer_pool,
                               **settings.extract_retry_policy)
         objects = PythonOperator.partial(
-            task_id="object", python_callable=extract_salesforce_object, op_args=[extraction],
-            pool=settings.writer_pool, map_index_template="{{ task.op_kwargs['work']['object_name'] }}",
+            task_id="objects", python_callable=extract_salesforce_objects, op_args=[extraction],
+            pool=settings.writer_pool, map_index_template="{{ task.op_kwargs['shard']['label'] }}",
             **settings.extract_retry_policy,
         ).expand(op_kwargs=plan.output)
         # Zero objects with changes is a normal cycle: the layers run after a skipped mapping too.

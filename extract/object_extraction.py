@@ -16,7 +16,9 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -329,68 +331,79 @@ class _Extraction:
                            window_splits=depth)
         job: Bulk2QueryJob | None = None
         batch: Batch | None = None
-        with tempfile.TemporaryDirectory(prefix=f"extract-{self.object_name}-", dir=self.options.work_dir,
-                                         ignore_cleanup_errors=True) as tmp:
-            try:
-                route = route_for()
-                for attempt in range(4):
-                    try:
-                        route, schema, pages, job = self._open_result(schema, kind, route, window, state,
-                                                                      include_deleted, Path(tmp))
-                        break
-                    except PermanentApiError as refused:
-                        field_name = self._refused_field(refused, schema)
-                        if field_name is None or attempt == 3:
-                            raise
-                        schema = schema.without({field_name}, f"refused by the org ({refused.error_code}): "
-                                                              f"hidden by field-level security?")
-                        self.run.notes.append(f"field {field_name} left out: the org refused it "
-                                              f"({refused.error_code}) although the describe listed it")
-                        log.warning("%s: the org refused field %s (%s); extracting without it", self.object_name,
-                                    field_name, refused.error_code)
-                audit.route = route
-                if job is not None:
-                    audit.bulk_jobs, audit.bulk_job_ids = 1, [job.job_id]
-                batch = Batch(
-                    batch_id=f"{self.object_name.lower()}-{kind}-{uuid.uuid4().hex[:12]}", source=self.source,
-                    object_name=self.object_name, kind=kind, columns=schema.fields,
-                    extracted_at=_next_extracted_at(), cursor_field=schema.cursor_field, dag_run_id=self.dag_run_id,
-                )
-                audit.batch_id, audit.extracted_at = batch.batch_id, batch.extracted_at
-                self.writer.begin(batch)
-                with Prefetch(self._observed(pages)) as ahead:
-                    for page in ahead:
-                        received, landed = land(batch, page)
-                        page.path.unlink(missing_ok=True)
-                        if received != page.rows:
-                            raise IncompleteResultError(
-                                f"page {page.number} of {self.object_name} ({route}): the org announced "
-                                f"{page.rows:,} rows but the page held {received:,}")
-                        audit.rows_received += received
-                        audit.rows_landed += landed if landed_counts_rows else 0
-                        audit.bytes += page.bytes
-                        audit.pages += 1
-                        self.observe("page_landed")
-                new_state = on_success(batch, audit)
-                self._account(audit, before)
-                self.observe("before_commit")
-                self.writer.commit(batch, new_state, audit)
-                self.observe("after_commit")
-            except BaseException as error:
-                audit.error = f"{type(error).__name__}: {error}"
-                self._account(audit, before)
-                if not audit.batch_id:
-                    audit.batch_id = f"{self.object_name.lower()}-{kind}-{uuid.uuid4().hex[:12]}"
+        tmp_dir = None
+        try:
+            if self.options.work_dir is not None:
+                self.options.work_dir.mkdir(parents=True, exist_ok=True)
+            tmp_dir = tempfile.TemporaryDirectory(prefix=f"extract-{self.object_name}-",
+                                                  dir=self.options.work_dir, ignore_cleanup_errors=True)
+            tmp = tmp_dir.name
+            route = route_for()
+            for attempt in range(4):
                 try:
-                    self.writer.rollback(batch, audit)
-                except Exception as audit_error:  # never let the audit hide the real failure
-                    log.error("%s: could not record the failed batch: %s", self.object_name, audit_error)
-                if job is not None:
-                    job.abort()
-                    self.writer.forget_job(job.job_id)
-                self.run.batches.append(audit)
-                self.run.status = "failed"
-                raise
+                    route, schema, pages, job = self._open_result(schema, kind, route, window, state,
+                                                                  include_deleted, Path(tmp))
+                    break
+                except PermanentApiError as refused:
+                    field_name = self._refused_field(refused, schema)
+                    if field_name is None or attempt == 3:
+                        raise
+                    schema = schema.without({field_name}, f"refused by the org ({refused.error_code}): "
+                                                          f"hidden by field-level security?")
+                    self.run.notes.append(f"field {field_name} left out: the org refused it "
+                                          f"({refused.error_code}) although the describe listed it")
+                    log.warning("%s: the org refused field %s (%s); extracting without it", self.object_name,
+                                field_name, refused.error_code)
+            audit.route = route
+            if job is None:
+                # REST results are small (rest_max_rows): read every page before the batch opens, so other
+                # objects can land while this one downloads (see extract_objects)
+                pages = iter(list(pages))
+            if job is not None:
+                audit.bulk_jobs, audit.bulk_job_ids = 1, [job.job_id]
+            batch = Batch(
+                batch_id=f"{self.object_name.lower()}-{kind}-{uuid.uuid4().hex[:12]}", source=self.source,
+                object_name=self.object_name, kind=kind, columns=schema.fields,
+                extracted_at=_next_extracted_at(), cursor_field=schema.cursor_field, dag_run_id=self.dag_run_id,
+            )
+            audit.batch_id, audit.extracted_at = batch.batch_id, batch.extracted_at
+            self.writer.begin(batch)
+            with Prefetch(self._observed(pages)) as ahead:
+                for page in ahead:
+                    received, landed = land(batch, page)
+                    page.path.unlink(missing_ok=True)
+                    if received != page.rows:
+                        raise IncompleteResultError(
+                            f"page {page.number} of {self.object_name} ({route}): the org announced "
+                            f"{page.rows:,} rows but the page held {received:,}")
+                    audit.rows_received += received
+                    audit.rows_landed += landed if landed_counts_rows else 0
+                    audit.bytes += page.bytes
+                    audit.pages += 1
+                    self.observe("page_landed")
+            new_state = on_success(batch, audit)
+            self._account(audit, before)
+            self.observe("before_commit")
+            self.writer.commit(batch, new_state, audit)
+            self.observe("after_commit")
+        except BaseException as error:
+            audit.error = f"{type(error).__name__}: {error}"
+            self._account(audit, before)
+            if not audit.batch_id:
+                audit.batch_id = f"{self.object_name.lower()}-{kind}-{uuid.uuid4().hex[:12]}"
+            try:
+                self.writer.rollback(batch, audit)
+            except Exception as audit_error:  # never let the audit hide the real failure
+                log.error("%s: could not record the failed batch: %s", self.object_name, audit_error)
+            if job is not None:
+                job.abort()
+                self.writer.forget_job(job.job_id)
+            self.run.batches.append(audit)
+            self.run.status = "failed"
+            raise
+        finally:
+            if tmp_dir is not None:
+                tmp_dir.cleanup()
         if job is not None:
             try:
                 job.delete()
@@ -470,3 +483,86 @@ def extract_object(client: SalesforceClient, writer, work: ObjectWork | str, opt
     if isinstance(work, str):
         work = ObjectWork(work)
     return _Extraction(client, writer, work, options or ExtractOptions(), dag_run_id, observer).execute()
+
+
+class LockedWriter:
+    """A writer shared by threads: one batch at a time holds it from ``begin`` to ``commit``/``rollback``; every
+    other call holds it for its own duration. Downloads run outside it, in parallel."""
+
+    def __init__(self, writer):
+        self._writer = writer
+        self._lock = threading.RLock()
+        self._holding = threading.local()  # does this thread hold the lock for an open batch?
+
+    def begin(self, batch):
+        self._lock.acquire()
+        try:
+            result = self._writer.begin(batch)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._holding.batch = True
+        return result
+
+    def commit(self, *args, **kwargs):
+        with self._lock:
+            try:
+                return self._writer.commit(*args, **kwargs)
+            finally:
+                self._end_batch()
+
+    def rollback(self, *args, **kwargs):
+        with self._lock:
+            try:
+                return self._writer.rollback(*args, **kwargs)
+            finally:
+                self._end_batch()
+
+    def _end_batch(self):
+        if getattr(self._holding, "batch", False):
+            self._holding.batch = False
+            self._lock.release()
+
+    def __getattr__(self, name):
+        method = getattr(self._writer, name)
+        if not callable(method):
+            return method
+
+        def locked(*args, **kwargs):
+            with self._lock:
+                return method(*args, **kwargs)
+        return locked
+
+
+def extract_objects(client: SalesforceClient, writer, works: list[ObjectWork], options: ExtractOptions | None = None,
+                    *, dag_run_id: str | None = None, concurrency: int = 4,
+                    observer: Observer | None = None) -> list[tuple[ObjectWork, ObjectRun | BaseException]]:
+    """Extract several objects, ``concurrency`` at a time: their downloads overlap while one lands at a time.
+
+    Returns each work item with its ObjectRun, or the exception that stopped it: one object's failure never
+    stops the others.
+    """
+    options = options or ExtractOptions()
+    if concurrency <= 1 or len(works) <= 1:
+        results: list[tuple[ObjectWork, ObjectRun | BaseException]] = []
+        for work in works:
+            try:
+                results.append((work, extract_object(client, writer, work, options, dag_run_id=dag_run_id,
+                                                     observer=observer)))
+            except Exception as error:
+                results.append((work, error))
+        return results
+    shared = LockedWriter(writer)
+    local = threading.local()
+
+    def run(work: ObjectWork):
+        if not hasattr(local, "client"):
+            local.client = client.clone()
+        try:
+            return work, extract_object(local.client, shared, work, options, dag_run_id=dag_run_id,
+                                        observer=observer)
+        except Exception as error:
+            return work, error
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="extract") as pool:
+        return list(pool.map(run, works))

@@ -33,6 +33,46 @@ class ConfigurationError(PermanentError):
     """The configuration asks for something the org cannot give (e.g. excludes an object the models read)."""
 
 
+@dataclass(frozen=True)
+class Shard:
+    """Objects one extraction task takes in turn: a large object alone, small ones packed together."""
+
+    work: tuple[ObjectWork, ...]
+
+    @property
+    def label(self) -> str:
+        names = [w.object_name for w in self.work]
+        return names[0] if len(names) == 1 else f"{names[0]} +{len(names) - 1} more"
+
+    def as_dict(self) -> dict:
+        return {"label": self.label, "work": [w.as_dict() for w in self.work]}
+
+
+def shard_work(work: list[ObjectWork], rest_max_rows: int, max_objects: int = 25,
+               max_rows: int = 50_000) -> list[Shard]:
+    """Pack the cycle's work into task-sized shards, so 200 small objects cost a handful of task instances.
+
+    An object whose delta goes through Bulk API 2.0 (or whose size is unknown) gets a shard of its own; small
+    ones share a shard up to ``max_objects`` objects or ``max_rows`` estimated rows.
+    """
+    shards: list[Shard] = []
+    current: list[ObjectWork] = []
+    rows = 0
+    for item in sorted(work, key=lambda w: w.object_name.lower()):
+        estimate = item.estimated_rows
+        if estimate is None or estimate > rest_max_rows:
+            shards.append(Shard((item,)))
+            continue
+        if current and (len(current) >= max_objects or rows + estimate > max_rows):
+            shards.append(Shard(tuple(current)))
+            current, rows = [], 0
+        current.append(item)
+        rows += estimate
+    if current:
+        shards.append(Shard(tuple(current)))
+    return shards
+
+
 @dataclass
 class CyclePlan:
     work: list[ObjectWork] = field(default_factory=list)
@@ -47,6 +87,9 @@ class CyclePlan:
         data = asdict(self)
         data["work"] = [w.as_dict() for w in self.work]
         return data
+
+    def shards(self, rest_max_rows: int) -> list[Shard]:
+        return shard_work(self.work, rest_max_rows)
 
 
 def _utcnow() -> datetime:
@@ -100,6 +143,7 @@ def plan_cycle(client: SalesforceClient, writer, options: ExtractOptions, *, req
     answers.update(count_many(client, live_queries, include_deleted=False))
 
     audits: list[BatchAudit] = []
+    reconciled: list[ObjectState] = []
     expected_bulk_jobs = 0
     for name in selection.selected:
         state = states.get(name) or ObjectState(options.source, name)
@@ -109,19 +153,20 @@ def plan_cycle(client: SalesforceClient, writer, options: ExtractOptions, *, req
             plan.skipped[name] = f"the org refused to count it ({invisible[0].error_code}: {invisible[0].api_message})"
             continue
         work = _decide(name, state, answers, options, now, errors)
+        unchanged = BatchAudit(
+            batch_id=f"{name.lower()}-probe-{uuid.uuid4().hex[:12]}", source=options.source, object_name=name,
+            kind="probe", status="unchanged", route="composite", dag_run_id=dag_run_id,
+            bronze_table=bronze_table_name(name, options.source), started_at=started, finished_at=_utcnow(),
+            cursor_field=state.cursor_field, cursor_from=state.cursor_value, cursor_to=state.cursor_value)
         if work is None:
             plan.unchanged.append(name)
-            audits.append(BatchAudit(
-                batch_id=f"{name.lower()}-probe-{uuid.uuid4().hex[:12]}", source=options.source, object_name=name,
-                kind="probe", status="unchanged", route="composite", dag_run_id=dag_run_id,
-                bronze_table=bronze_table_name(name, options.source), started_at=started, finished_at=_utcnow(),
-                cursor_field=state.cursor_field, cursor_from=state.cursor_value, cursor_to=state.cursor_value))
+            audits.append(unchanged)
             continue
         live = answers.get(f"{name}|live")
         if live is not None and live.count is not None and work.reconcile:
             landed_live = writer.live_count(name, bronze_table_name(name, options.source), state.cursor_field)
             if landed_live == live.count:
-                writer.save_state(state.with_(last_reconciled_at=now))
+                reconciled.append(state.with_(last_reconciled_at=now))
                 audits.append(BatchAudit(
                     batch_id=f"{name.lower()}-reconcile-{uuid.uuid4().hex[:12]}", source=options.source,
                     object_name=name, kind="reconcile", status="unchanged", route="composite",
@@ -130,6 +175,7 @@ def plan_cycle(client: SalesforceClient, writer, options: ExtractOptions, *, req
                 work = ObjectWork(**{**work.as_dict(), "reconcile": False})
                 if not (work.extract_changes or work.refresh_formulas):
                     plan.unchanged.append(name)
+                    audits.append(unchanged)
                     continue
         if work.extract_changes and (work.estimated_rows or 0) > options.rest_max_rows and state.bulk_supported:
             expected_bulk_jobs += 1
@@ -152,8 +198,8 @@ def plan_cycle(client: SalesforceClient, writer, options: ExtractOptions, *, req
         notes=f"{len(plan.work)} objects to extract, {len(plan.unchanged)} unchanged, {len(plan.skipped)} skipped; "
               + ", ".join(f"{k} {v.get('Max', 0) - v.get('Remaining', 0):,}/{v.get('Max', 0):,}"
                           for k, v in plan.limits.items())))
-    for audit in audits:
-        writer.record(audit)
+    writer.save_states(reconciled)
+    writer.record_many(audits)
     plan.seconds = round((_utcnow() - started).total_seconds(), 3)
     log.info("cycle plan: %d objects in the describe, %d selected: %d to extract, %d unchanged, %d skipped; "
              "%d API calls (%s)", plan.objects_seen, len(selection.selected), len(plan.work), len(plan.unchanged),

@@ -54,7 +54,9 @@ def print_summary(summary: dict, seconds: float) -> None:
     gold = {k: v for k, v in summary["rows_per_table"].items() if k.startswith("gold.")}
     print("gold tables         " + ", ".join(f"{k.removeprefix('gold.')}={v}" for k, v in gold.items()))
     if summary["tasks_failed"]:
-        print("failed tasks        " + ", ".join(summary["tasks_failed"]))
+        failed = summary["tasks_failed"]
+        shown = ", ".join(failed[:12]) + (f" and {len(failed) - 12} more" if len(failed) > 12 else "")
+        print(f"failed tasks        {shown} ({summary.get('tasks_upstream_failed', 0)} more did not run because of them)")
 
 
 def main() -> int:

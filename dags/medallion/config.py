@@ -21,6 +21,7 @@ Values travel as arguments from here on: the DAG passes what a task needs as its
 | MEDALLION_SALESFORCE_RECONCILE_HOURS | `24` | how often each object's hard deletes are reconciled (`0`: every cycle, `off`: never) |
 | MEDALLION_SALESFORCE_FORMULA_REFRESH_HOURS | `24` | how often formula fields are read again (`0`: every cycle, `off`: never) |
 | MEDALLION_SALESFORCE_HTTP_ATTEMPTS | `6` | attempts per API call before a transient error fails the task |
+| MEDALLION_SALESFORCE_CONCURRENCY | `4` | objects an extraction task downloads at once (one lands at a time) |
 | MEDALLION_SALESFORCE_CA_BUNDLE | unset | a CA bundle for the org's certificate (REQUESTS_CA_BUNDLE is honoured too) |
 | MEDALLION_EXTRACT_RETRIES, _RETRY_DELAY_S | `3`, `15` | Airflow task retries (exponential backoff) |
 """
@@ -66,6 +67,7 @@ class Settings:
     reconcile_hours: float | None
     formula_refresh_hours: float | None
     http_attempts: int
+    concurrency: int
     ca_bundle: str | None
     extract_retries: int
     extract_retry_delay_s: int
@@ -93,7 +95,7 @@ class Settings:
             "reconcile_every_s": None if self.reconcile_hours is None else self.reconcile_hours * 3600,
             "formula_refresh_every_s": None if self.formula_refresh_hours is None
             else self.formula_refresh_hours * 3600,
-            "http_attempts": self.http_attempts, "ca_bundle": self.ca_bundle,
+            "http_attempts": self.http_attempts, "concurrency": self.concurrency, "ca_bundle": self.ca_bundle,
             "work_dir": str(self.state_dir / "tmp"),
         }
 
@@ -125,6 +127,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         reconcile_hours=_hours(env.get("MEDALLION_SALESFORCE_RECONCILE_HOURS", "24")),
         formula_refresh_hours=_hours(env.get("MEDALLION_SALESFORCE_FORMULA_REFRESH_HOURS", "24")),
         http_attempts=int(env.get("MEDALLION_SALESFORCE_HTTP_ATTEMPTS", "6")),
+        concurrency=int(env.get("MEDALLION_SALESFORCE_CONCURRENCY", "4")),
         ca_bundle=env.get("MEDALLION_SALESFORCE_CA_BUNDLE") or None,
         extract_retries=int(env.get("MEDALLION_EXTRACT_RETRIES", "3")),
         extract_retry_delay_s=int(env.get("MEDALLION_EXTRACT_RETRY_DELAY_S", "15")),

@@ -70,7 +70,7 @@ def _airflow_error(error: Exception):
 
 
 def plan_salesforce_cycle(extraction: dict, **context) -> list[dict]:
-    """Probe the org and return the work of this cycle: one ``{"work": ...}`` per object to extract."""
+    """Probe the org and return the work of this cycle: one ``{"shard": ...}`` per extraction task to map."""
     from extract.plan import plan_cycle
 
     options = extraction["options"]
@@ -88,35 +88,61 @@ def plan_salesforce_cycle(extraction: dict, **context) -> list[dict]:
         log.info("to extract: %-40s %s", work.object_name, work.reason)
     if plan.skipped:
         log.warning("not extracted: %s", "; ".join(f"{k} ({v})" for k, v in plan.skipped.items()))
-    return [{"work": work.as_dict()} for work in plan.work]
+    shards = plan.shards(options["rest_max_rows"])
+    log.info("%d objects to extract in %d tasks; %d unchanged; %d skipped", len(plan.work), len(shards),
+             len(plan.unchanged), len(plan.skipped))
+    return [{"shard": shard.as_dict()} for shard in shards]
 
 
-def extract_salesforce_object(extraction: dict, work: dict, **context) -> dict:
-    """Extract one object of the plan. Returns the object's audit summary (also logged, also in the warehouse)."""
-    from airflow.sdk.exceptions import AirflowSkipException
+def extract_salesforce_objects(extraction: dict, shard: dict, **context) -> list[dict]:
+    """Extract the objects of one shard in turn; one object's failure never stops the others.
 
-    from extract.errors import ObjectNotAccessibleError
-    from extract.object_extraction import ObjectWork, extract_object
+    An object the integration user cannot read is skipped (audited as such). When any object failed, the task
+    fails after the others are done: at once for permanent errors, else through Airflow's retries (objects
+    already landed are cheap no-ops the second time: their cursor has moved).
+    """
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from extract.errors import ObjectNotAccessibleError, PermanentError
+    from extract.object_extraction import ObjectWork, extract_objects
 
     options = extraction["options"]
-    object_work = ObjectWork.from_dict(work)
+    summaries: list[dict] = []
+    failures: list[tuple[str, Exception]] = []
     try:
         client = salesforce_client(extraction["conn_id"], options)
-        with open_writer(extraction["warehouse"]) as writer:
-            try:
-                run = extract_object(client, writer, object_work, extract_options(options),
-                                     dag_run_id=context["run_id"])
-            except ObjectNotAccessibleError as error:  # audited as skipped by the library
-                log.warning("%s", error)
-                raise AirflowSkipException(f"skipped: {error}") from None
-    except AirflowSkipException:
-        raise
     except Exception as error:
         replacement = _airflow_error(error)
         if replacement is not None:
             raise replacement from None
         raise
-    summary = run.summary()
+    works = [ObjectWork.from_dict(item) for item in shard["work"]]
+    with open_writer(extraction["warehouse"]) as writer:
+        results = extract_objects(client, writer, works, extract_options(options), dag_run_id=context["run_id"],
+                                  concurrency=options.get("concurrency", 4))
+    for work, outcome in results:
+        if isinstance(outcome, ObjectNotAccessibleError):  # audited as skipped by the library
+            log.warning("%s: skipped: %s", work.object_name, outcome)
+            summaries.append({"object": work.object_name, "status": "skipped", "rows": 0, "error": str(outcome)})
+        elif isinstance(outcome, BaseException):
+            log.error("%s: extraction failed: %s: %s", work.object_name, type(outcome).__name__, outcome,
+                      exc_info=(type(outcome), outcome, outcome.__traceback__))
+            failures.append((work.object_name, outcome))
+            summaries.append({"object": work.object_name, "status": "failed", "rows": 0,
+                              "error": f"{type(outcome).__name__}: {outcome}"})
+        else:
+            summary = outcome.summary()
+            summaries.append(summary)
+            log_object_summary(summary)
+    if failures:
+        message = "; ".join(f"{name}: {type(error).__name__}: {error}" for name, error in failures)
+        if all(isinstance(error, PermanentError) for _, error in failures):
+            raise AirflowFailException(f"{len(failures)} of {len(shard['work'])} objects failed: {message}")
+        raise RuntimeError(f"{len(failures)} of {len(shard['work'])} objects failed (retried): {message}")
+    return summaries
+
+
+def log_object_summary(summary: dict) -> None:
     log.info(
         "AUDIT %s: %s; kinds %s via %s; %d rows landed of %d received, %.2f MB, %d pages; %d API calls, "
         "%d Bulk jobs, %d retries; deletes seen %d, tombstones %d; cursor %s -> %s; %.2fs%s",
@@ -126,4 +152,3 @@ def extract_salesforce_object(extraction: dict, work: dict, **context) -> dict:
         summary["cursor_from"], summary["cursor_to"], summary["seconds"],
         ("; " + "; ".join(summary["notes"])) if summary["notes"] else "",
     )
-    return summary

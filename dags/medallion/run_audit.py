@@ -81,7 +81,10 @@ class TaskRunRecorder:
                 result = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index)
             except Exception:
                 result = None
-        rows = result.get("rows") if isinstance(result, dict) else None
+        if isinstance(result, list):  # an extraction shard: one summary per object
+            rows = sum(int(r.get("rows") or 0) for r in result if isinstance(r, dict))
+        else:
+            rows = result.get("rows") if isinstance(result, dict) else None
         with _connect(self.duckdb_path) as con:
             con.execute(
                 "insert into audit.task_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -99,7 +102,8 @@ class RunSummary:
     finished_at: datetime
     outcome: str
     tasks_succeeded: int
-    tasks_failed: list[str]
+    tasks_failed: list[str]  # failed in their own right (or never ran); tasks_upstream_failed only waited on them
+    tasks_upstream_failed: int
     tasks_skipped: int
     rows_per_layer: dict[str, int]
     rows_per_table: dict[str, int]
@@ -157,8 +161,8 @@ def extraction_summary(con, run_id: str) -> dict:
 def dbt_test_counts(manifest_path: Path, succeeded_tasks: set[str]) -> tuple[int, int]:
     """(passed, total): a dbt test passed when a task that runs it succeeded.
 
-    Cosmos runs a model's tests in ``<group>.<model>.test`` (or inside ``<group>.<model>.build``); a test with
-    several parents is detached into its own task named after the test.
+    Cosmos runs a model's tests inside ``<group>.<model>_model_build`` (TestBehavior.BUILD; ``<model>.test`` with
+    AFTER_EACH); a test with several parents is detached into its own task named after the test.
     """
     manifest = json.loads(manifest_path.read_text())
     short = {t.split(".", 1)[-1] for t in succeeded_tasks}
@@ -171,8 +175,7 @@ def dbt_test_counts(manifest_path: Path, succeeded_tasks: set[str]) -> tuple[int
             continue
         total += 1
         detached = any(node["name"] in task for task in short)
-        by_parent = all(any(task.startswith(f"{m}.") and task.endswith((".test", ".build")) for task in short)
-                        for m in models)
+        by_parent = all(f"{m}.test" in short or f"{m}_model_build" in short for m in models)
         passed += detached or by_parent
     return passed, total
 
@@ -181,7 +184,8 @@ def summarise_run(duckdb_path: Path, manifest_path: Path, dag_id: str, run_id: s
                   states: dict[str, str | None], sync_runs: list[dict], own_task_id: str) -> RunSummary:
     """Write audit.dag_runs for this run (and return it). ``states``: Airflow's state of every task instance."""
     states = {task: state for task, state in states.items() if task != own_task_id}
-    failed = sorted(task for task, state in states.items() if state in FAILED_STATES)
+    failed = sorted(task for task, state in states.items() if state == "failed")
+    upstream_failed = sum(1 for state in states.values() if state == "upstream_failed")
     never_ran = sorted(task for task, state in states.items() if state in (None, "none", "scheduled", "queued"))
     succeeded = {task for task, state in states.items() if state == "success"}
     skipped = sum(1 for state in states.values() if state == "skipped")
@@ -194,11 +198,11 @@ def summarise_run(duckdb_path: Path, manifest_path: Path, dag_id: str, run_id: s
         sync_failed = sum(int(r.get("failed_rows", 0)) for r in sync_runs)
         started = _naive_utc(run_started) or _naive_utc(datetime.now(UTC))
         finished = _naive_utc(datetime.now(UTC))
-        outcome = "failed" if failed or never_ran else "success"
+        outcome = "failed" if failed or upstream_failed or never_ran else "success"
         summary = RunSummary(
             dag_id=dag_id, run_id=run_id, started_at=started, finished_at=finished, outcome=outcome,
             tasks_succeeded=len(succeeded), tasks_failed=failed + [f"{t} (never ran)" for t in never_ran],
-            tasks_skipped=skipped, rows_per_layer=per_layer, rows_per_table=per_table, quarantined_rows=quarantined,
+            tasks_upstream_failed=upstream_failed, tasks_skipped=skipped, rows_per_layer=per_layer, rows_per_table=per_table, quarantined_rows=quarantined,
             dbt_tests_passed=passed, dbt_tests_total=total, records_synced=synced,
             records_failed_to_sync=sync_failed, extraction=extraction_summary(con, run_id), syncs=sync_runs,
         )
@@ -239,8 +243,9 @@ def audit_dag_run(warehouse: dict, manifest_path: str, hightouch_conn_id: str | 
         summary.rows_per_layer["bronze"], summary.rows_per_layer["silver"], summary.rows_per_layer["gold"],
         summary.quarantined_rows, summary.dbt_tests_passed, summary.dbt_tests_total, summary.records_synced,
         summary.records_failed_to_sync)
-    if summary.tasks_failed:
-        raise AirflowException(f"tasks failed in this run: {', '.join(summary.tasks_failed)}")
+    if summary.outcome != "success":
+        raise AirflowException(f"tasks failed in this run: {', '.join(summary.tasks_failed)} "
+                               f"({summary.tasks_upstream_failed} more did not run because of them)")
     return {"outcome": summary.outcome, "records_synced": summary.records_synced}
 
 

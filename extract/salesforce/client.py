@@ -141,7 +141,7 @@ class SalesforceClient:
     """A logged-in org. Every call goes through ``request`` (or ``download``), which retries what is transient."""
 
     def __init__(self, credentials: SalesforceCredentials, retry: RetryPolicy | None = None,
-                 reserve_share: float = 0.2):
+                 reserve_share: float = 0.2, *, login: bool = True):
         self.credentials = credentials
         self.retry = retry or RetryPolicy()
         self.reserve_share = reserve_share
@@ -150,7 +150,15 @@ class SalesforceClient:
         self.instance_url = ""
         self.api_version = credentials.version
         self._token = ""
-        self.login()
+        if login:
+            self.login()
+
+    def clone(self) -> "SalesforceClient":
+        """A client of its own (HTTP session, call counts) on the same login, for another thread."""
+        twin = SalesforceClient(self.credentials, self.retry, self.reserve_share, login=False)
+        twin.instance_url, twin.api_version, twin._token = self.instance_url, self.api_version, self._token
+        twin.stats.api_used, twin.stats.api_max = self.stats.api_used, self.stats.api_max
+        return twin
 
     # --- login ---------------------------------------------------------------------------------------------------
     def login(self) -> None:

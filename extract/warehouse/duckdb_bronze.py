@@ -120,6 +120,7 @@ class DuckDBBronzeWriter:
                                  f"{AUDIT_TYPES.get(column, 'varchar')}")
         self.con.execute(OBJECT_RUNS_VIEW)
         self._in_batch: Batch | None = None
+        self._columns: dict[str, list[str]] | None = None  # bronze table -> columns, read once, kept on DDL
 
     def close(self) -> None:
         self.con.close()
@@ -175,9 +176,13 @@ class DuckDBBronzeWriter:
 
     # --- bronze tables -----------------------------------------------------------------------------------------
     def bronze_columns(self, table: str) -> list[str]:
-        return [r[0] for r in self.con.execute(
-            "select column_name from information_schema.columns where table_schema='bronze' and table_name=? "
-            "order by ordinal_position", [table]).fetchall()]
+        if self._columns is None:
+            self._columns = {}
+            for name, column in self.con.execute(
+                    "select table_name, column_name from duckdb_columns() where schema_name = 'bronze' "
+                    "and database_name = current_database() order by table_name, column_index").fetchall():
+                self._columns.setdefault(name, []).append(column)
+        return list(self._columns.get(table, []))
 
     def has_change_rows(self, table: str) -> bool:
         if not self.bronze_columns(table):
@@ -190,6 +195,7 @@ class DuckDBBronzeWriter:
         """Create the bronze table, or add the columns the describe gained since the last batch."""
         wanted = [c.lower() for c in columns]
         existing = self.bronze_columns(table)
+        self._columns = None  # re-read after this DDL (and after a rollback undoes it)
         if not existing:
             cols = [f"{quote_ident(c)} VARCHAR" for c in wanted]
             cols += [f"{quote_ident(c)} {t}" for c, t in METADATA_COLUMNS.items()]
@@ -345,18 +351,31 @@ class DuckDBBronzeWriter:
         columns = self.bronze_columns(table)
         if not columns:
             return None
-        has_is_deleted = "isdeleted" in columns
         c = quote_ident((cursor_field or "id").lower())
-        live = "where coalesce(lower(isdeleted), 'false') <> 'true'" if has_is_deleted else ""
+        live = ("having arg_max(coalesce(lower(isdeleted), 'false'), ({c}, _extracted_at)) <> 'true'".format(c=c)
+                if "isdeleted" in columns else "")
         return int(self.con.execute(
             f"""
             select count(*) from (
-                select id, {'isdeleted' if has_is_deleted else 'null as isdeleted'} from bronze.{quote_ident(table)}
+                select id from bronze.{quote_ident(table)}
                 where id is not null
                   and id not in (select t.id from bronze.{TOMBSTONES_TABLE} t where t.object_name = ?)
-                qualify row_number() over (partition by id order by {c} desc nulls last, _extracted_at desc) = 1
-            ) {live}
+                group by id {live}
+            )
             """, [object_name]).fetchone()[0])
+
+    def save_states(self, states: list[ObjectState]) -> None:
+        """Several objects' state in one transaction (the plan's reconciliations that found nothing to do)."""
+        if not states:
+            return
+        self.con.execute("begin transaction")
+        try:
+            for state in states:
+                self._save_state(state)
+            self.con.execute("commit")
+        except BaseException:
+            self.con.execute("rollback")
+            raise
 
     def dedup_since(self, source: str, object_name: str, window_start: str | None) -> datetime | None:
         """The earliest batch that may hold change rows with cursor >= window_start (None: look at all)."""
@@ -394,6 +413,7 @@ class DuckDBBronzeWriter:
         except duckdb.Error:
             pass  # nothing was open
         self._in_batch = None
+        self._columns = None
         audit.status = "failed"
         audit.rows_landed = 0
         self._insert_audit(audit)
@@ -401,6 +421,23 @@ class DuckDBBronzeWriter:
     def record(self, audit: BatchAudit) -> None:
         """An audit row for work that landed nothing (an unchanged object, a skipped one)."""
         self._insert_audit(audit)
+
+    def record_many(self, audits: list[BatchAudit]) -> None:
+        """Audit rows written in one transaction (a plan records one per object it probed)."""
+        if not audits:
+            return
+        row = "(" + ", ".join("?" for _ in AUDIT_COLUMNS) + ")"
+        self.con.execute("begin transaction")
+        try:
+            for start in range(0, len(audits), 100):  # one statement per 100 rows: executemany is row by row
+                chunk = audits[start:start + 100]
+                self.con.execute(
+                    f"insert or replace into audit.extract_batches ({', '.join(AUDIT_COLUMNS)}) values "
+                    + ", ".join(row for _ in chunk), [v for a in chunk for v in audit_values(a)])
+            self.con.execute("commit")
+        except BaseException:
+            self.con.execute("rollback")
+            raise
 
     def _insert_audit(self, audit: BatchAudit) -> None:
         placeholders = ", ".join("?" for _ in AUDIT_COLUMNS)
