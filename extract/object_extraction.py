@@ -122,6 +122,7 @@ class _Extraction:
         self.run = ObjectRun(work.object_name)
         self.source = options.source
         self.object_name = work.object_name
+        self.bulk_unsupported = False  # learned during this run: Bulk API 2.0 refused the object
 
     # --- the whole run ---------------------------------------------------------------------------------------
     def execute(self) -> ObjectRun:
@@ -195,6 +196,10 @@ class _Extraction:
                 raise QueryTimeoutError(timeout.doing, timeout.status, timeout.error_code,
                                         f"{timeout.api_message} (still timing out after halving the window "
                                         f"{depth} times)") from None
+            if self.run.batches and self.run.batches[-1].status == "failed":
+                attempt = self.run.batches[-1]  # not a failure of the object: the window is about to be split
+                attempt.status = "split"
+                self.writer.record(attempt)
             bounded = self._bounded(schema, window)
             if bounded is None:
                 raise
@@ -227,7 +232,7 @@ class _Extraction:
 
     def _route(self, schema: ObjectSchema, state: ObjectState, count_soql: str, estimate: int | None,
                include_deleted: bool) -> tuple[str, int | None]:
-        if not state.bulk_supported:
+        if not state.bulk_supported or self.bulk_unsupported:
             return "rest", estimate
         if estimate is None:
             estimate = rest_query.count(self.client, count_soql, include_deleted=include_deleted)
@@ -355,12 +360,14 @@ class _Extraction:
                     log.warning("%s: the org refused field %s (%s); extracting without it", self.object_name,
                                 field_name, refused.error_code)
             audit.route = route
-            if job is None:
+            if job is not None:
+                audit.bulk_jobs, audit.bulk_job_ids = 1, [job.job_id]
+                job.wait(max_poll_s=self.options.bulk_poll_max_s)
+                pages = job.pages(Path(tmp), self.options.bulk_page_rows)
+            else:
                 # REST results are small (rest_max_rows): read every page before the batch opens, so other
                 # objects can land while this one downloads (see extract_objects)
                 pages = iter(list(pages))
-            if job is not None:
-                audit.bulk_jobs, audit.bulk_job_ids = 1, [job.job_id]
             batch = Batch(
                 batch_id=f"{self.object_name.lower()}-{kind}-{uuid.uuid4().hex[:12]}", source=self.source,
                 object_name=self.object_name, kind=kind, columns=schema.fields,
@@ -382,6 +389,8 @@ class _Extraction:
                     audit.pages += 1
                     self.observe("page_landed")
             new_state = on_success(batch, audit)
+            if self.bulk_unsupported:
+                new_state = new_state.with_(bulk_supported=False)
             self._account(audit, before)
             self.observe("before_commit")
             self.writer.commit(batch, new_state, audit)
@@ -428,18 +437,12 @@ class _Extraction:
                 log.warning("%s: Bulk API 2.0 cannot query it (%s): REST from now on", self.object_name,
                             unsupported.api_message)
                 self.run.notes.append("Bulk API 2.0 cannot query this object: extracted through REST")
-                self.writer.save_state(state.with_(bulk_supported=False))
+                self.bulk_unsupported = True
                 route = "rest"
             else:
                 self.writer.remember_job(self.source, self.object_name, job.job_id, kind)
                 self.observe("job_created")
-                try:
-                    job.wait(max_poll_s=self.options.bulk_poll_max_s)
-                except BaseException:
-                    job.abort()
-                    self.writer.forget_job(job.job_id)
-                    raise
-                return route, schema, job.pages(directory, self.options.bulk_page_rows), job
+                return route, schema, None, job
         pages = rest_query.query_pages(self.client, text, schema.fields, schema.field_types, directory,
                                        include_deleted=include_deleted, prefix=f"{kind}")
         first = next(pages)  # the first request: an INVALID_FIELD surfaces here, before any batch opens

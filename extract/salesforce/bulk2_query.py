@@ -122,16 +122,19 @@ class Bulk2QueryJob:
             )
 
     def abort(self) -> None:
-        """Abort the job if it is still running, then delete it (best effort: never masks the original error)."""
+        """Abort the job if it is still running, then delete it. Best effort: never masks the caller's error."""
         try:
             info = self.client.get_json(self.path, doing=f"read Bulk job {self.job_id}")
             if info.get("state") not in TERMINAL_STATES:
                 self.client.request("PATCH", self.path, json={"state": "Aborted"},
                                     doing=f"abort Bulk job {self.job_id}")
                 log.info("aborted Bulk job %s (%s)", self.job_id, self.object_name)
-            self.delete()
-        except Exception as exc:  # the caller is already handling a failure; report, do not replace it
+        except Exception as exc:  # e.g. it finished meanwhile (INVALIDJOBSTATE): deleting it is still right
             log.warning("could not abort Bulk job %s: %s", self.job_id, exc)
+        try:
+            self.delete()
+        except Exception as exc:
+            log.warning("could not delete Bulk job %s: %s", self.job_id, exc)
 
     def delete(self) -> None:
         """Delete the job and its stored results (Salesforce keeps them for days otherwise)."""

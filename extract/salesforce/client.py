@@ -12,6 +12,7 @@ credentials are set), with this module's session, timeouts and retries.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import time
@@ -43,6 +44,9 @@ CHUNK_BYTES = 1 << 16  # 64 KiB: what a streamed body costs in Python memory on 
 TRANSIENT_ERROR_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG"})
 TRANSIENT_LOGIN_CODES = frozenset({"SERVER_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED", "UNKNOWN_EXCEPTION"})
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
+# The connection failed, stalled or broke off mid-answer: worth another attempt.
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError)
 
 
 @dataclass(frozen=True)
@@ -104,12 +108,20 @@ class OrgHttpSession(requests.Session):
         return super().request(method, url, **kwargs)
 
 
+def readable(text: str, limit: int = 500) -> str:
+    """A server's answer for a log line: an HTML page reduced to its text, whitespace collapsed, cut short."""
+    if "<" in text and ">" in text:
+        text = re.sub(r"(?is)<(script|style)[^>]*>.*?</\1>", " ", text)
+        text = re.sub(r"<[^>]+>", " ", text)
+    return " ".join(html.unescape(text).split())[:limit]
+
+
 def error_details(response: requests.Response) -> tuple[str, str]:
     """(errorCode, message) of a Salesforce error response, whatever its shape."""
     try:
         body = response.json()
     except ValueError:
-        return f"HTTP_{response.status_code}", (response.text or "").strip()[:500] or response.reason or ""
+        return f"HTTP_{response.status_code}", readable(response.text or "") or response.reason or ""
     if isinstance(body, list) and body and isinstance(body[0], dict):
         first = body[0]
         codes = "; ".join(str(e.get("errorCode")) for e in body)
@@ -173,7 +185,7 @@ class SalesforceClient:
             try:
                 return Salesforce(session=self.http, **creds.simple_salesforce_kwargs())
             except SalesforceAuthenticationFailed as exc:
-                code, message = str(exc.code), (exc.auth_message or "").strip()
+                code, message = str(exc.code), readable(exc.auth_message or "")
                 if self._login_failure_is_transient(code, message):
                     who = f"user {creds.username!r}" if creds.username else "the connection's client credentials"
                     raise _Transient(SalesforceUnavailableError(
@@ -183,7 +195,7 @@ class SalesforceClient:
                 raise SalesforceLoginError(
                     creds.org_url, creds.username, "TLS_ERROR",
                     f"{exc} (trust the org's CA: set REQUESTS_CA_BUNDLE or the connection's ca_bundle)") from None
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except TRANSPORT_ERRORS as exc:
                 raise _Transient(SalesforceUnavailableError(f"could not {doing}: {type(exc).__name__}: {exc}"))
 
         sf = self._with_retries(attempt, doing)
@@ -243,8 +255,7 @@ class SalesforceClient:
                         for chunk in response.iter_content(CHUNK_BYTES):
                             out.write(chunk)
                             size += len(chunk)
-                except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError,
-                        requests.Timeout) as exc:
+                except TRANSPORT_ERRORS as exc:
                     raise _Transient(SalesforceUnavailableError(
                         f"the connection dropped while {doing} after {size:,} bytes: {type(exc).__name__}: {exc}"))
                 return response.headers, size
@@ -259,7 +270,7 @@ class SalesforceClient:
             response = self.http.request(method, self.url(path), headers=headers, **kwargs)
         except requests.exceptions.SSLError:
             raise
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except TRANSPORT_ERRORS as exc:
             raise _Transient(SalesforceUnavailableError(f"could not {doing}: {type(exc).__name__}: {exc}"))
         self._note_limit_info(response.headers.get("Sforce-Limit-Info"))
         return response
@@ -319,9 +330,5 @@ class SalesforceClient:
         )
         try:
             return retrying(attempt)
-        except _Transient as exc:
-            final = exc.error
-            if isinstance(final, SalesforceApiError | SalesforceUnavailableError | SalesforceLoginError):
-                note = f" (gave up after {policy.attempts} attempts)"
-                final.args = (str(final) + note,)
-            raise final from None
+        except _Transient as exc:  # still failing after the last attempt: the org is unavailable, say how
+            raise SalesforceUnavailableError(f"{exc.error} (gave up after {policy.attempts} attempts)") from None

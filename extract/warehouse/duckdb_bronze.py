@@ -419,7 +419,8 @@ class DuckDBBronzeWriter:
         self._insert_audit(audit)
 
     def record(self, audit: BatchAudit) -> None:
-        """An audit row for work that landed nothing (an unchanged object, a skipped one)."""
+        """An audit row for work that landed nothing (an unchanged object, a skipped one), or a correction of one
+        (a QUERY_TIMEOUT attempt whose window was then split: status 'split')."""
         self._insert_audit(audit)
 
     def record_many(self, audits: list[BatchAudit]) -> None:

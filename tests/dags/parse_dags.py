@@ -20,7 +20,8 @@ for dag_id, dag in bag.dags.items():
         "tasks": {t.task_id: {"upstream": sorted(t.upstream_task_ids), "trigger_rule": getattr(t.trigger_rule, "value", str(t.trigger_rule)),
                               "retries": t.retries, "pool": t.pool,
                               "exponential_backoff": bool(getattr(t, "retry_exponential_backoff", False)),
-                              "type": type(t).__name__}
+                              "type": type(t).__name__,
+                              "mapped": type(t).__name__ == "MappedOperator" or hasattr(t, "expand_input")}
                   for t in dag.tasks},
     }
 print(json.dumps(out))

@@ -1,4 +1,8 @@
-"""Every DAG parses offline, with no connections or variables defined, into the shape the product promises."""
+"""Every DAG parses offline into the shape the product promises, in every configuration a user can pick.
+
+The parse runs in a subprocess the way Airflow's dag-processor does, with no Airflow connections or variables
+unless the configuration defines them, and a throwaway AIRFLOW_HOME.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,61 @@ import pytest
 
 from tests.conftest import ROOT
 
+SANDBOX_ORG = json.dumps({"conn_type": "salesforce", "login": "u@example.com", "password": "p",
+                          "extra": {"security_token": "t", "domain": "127.0.0.1:8443/services/Soap/u/59.0#"}})
+REAL_ORG = json.dumps({"conn_type": "salesforce", "login": "integration@acme.example", "password": "p",
+                       "extra": {"security_token": "t", "domain": "login"}})
+HIGHTOUCH = json.dumps({"conn_type": "http", "host": "https://api.hightouch.com", "password": "k"})
 
-@pytest.fixture(scope="module")
-def parsed(manifest_path, tmp_path_factory) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
-    env.update({"AIRFLOW_HOME": str(tmp_path_factory.mktemp("airflow_home")),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-                "MEDALLION_MANIFEST_PATH": str(manifest_path)})
+# (name, environment): the org (sandbox or a real one), Hightouch (a connection, none, or syncs off), the target
+CONFIGURATIONS = {
+    "sandbox-hightouch-local": {"AIRFLOW_CONN_SALESFORCE_DEFAULT": SANDBOX_ORG,
+                                "AIRFLOW_CONN_HIGHTOUCH_DEFAULT": HIGHTOUCH},
+    "real-org-no-hightouch-local": {"AIRFLOW_CONN_SALESFORCE_DEFAULT": REAL_ORG},
+    "real-org-syncs-off-local": {"AIRFLOW_CONN_SALESFORCE_DEFAULT": REAL_ORG, "MEDALLION_REVERSE_SYNC": "off"},
+    "real-org-hightouch-postgres": {"AIRFLOW_CONN_SALESFORCE_DEFAULT": REAL_ORG,
+                                    "AIRFLOW_CONN_HIGHTOUCH_DEFAULT": HIGHTOUCH, "MEDALLION_TARGET": "postgres"},
+    "real-org-no-hightouch-snowflake": {"AIRFLOW_CONN_SALESFORCE_DEFAULT": REAL_ORG, "MEDALLION_TARGET": "snowflake"},
+    "no-connections-manual-schedule": {"MEDALLION_SCHEDULE": "none"},
+}
+
+
+def parse(manifest_path: Path, airflow_home: Path, extra_env: dict[str, str]) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_", "MEDALLION_"))}
+    env.update({"AIRFLOW_HOME": str(airflow_home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False", "MEDALLION_MANIFEST_PATH": str(manifest_path),
+                **extra_env})
     done = subprocess.run([sys.executable, str(Path(__file__).with_name("parse_dags.py")), str(ROOT / "dags")],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def parsed(manifest_path, tmp_path_factory) -> dict:
+    return parse(manifest_path, tmp_path_factory.mktemp("airflow_home"), {})
+
+
+@pytest.fixture(scope="module", params=sorted(CONFIGURATIONS))
+def configured(request, manifest_path, tmp_path_factory) -> tuple[str, dict]:
+    name = request.param
+    return name, parse(manifest_path, tmp_path_factory.mktemp("airflow_home"), CONFIGURATIONS[name])
+
+
+def test_every_configuration_parses_into_the_same_pipeline(configured):
+    name, result = configured
+    assert result["import_errors"] == {}, name
+    tasks = result["dags"]["salesforce_medallion"]["tasks"]
+    assert {"extract.plan", "extract.objects", "extract.done", "audit"} <= set(tasks)
+    assert any(t.startswith("gold.") for t in tasks)
+    syncs = {t for t in tasks if t.startswith("reverse_sync.")}
+    if CONFIGURATIONS[name].get("MEDALLION_REVERSE_SYNC") == "off":
+        assert not syncs
+    else:  # with or without a Hightouch connection: decided at run time by reverse_sync.hightouch_connection
+        assert {"reverse_sync.hightouch_connection", "reverse_sync.hightouch_salesforce__account_update"} <= syncs
+    pool = "duckdb_writer" if "MEDALLION_TARGET" not in CONFIGURATIONS[name] else "default_pool"
+    assert tasks["extract.objects"]["pool"] == pool
 
 
 def test_no_import_errors(parsed):
@@ -34,43 +82,43 @@ def test_no_dag_file_is_named_like_a_dbt_plugin():
     assert not list((ROOT / "dags").glob("dbt_*.py")), "dbt's plugin discovery imports dbt_*.py files"
 
 
-def test_one_extract_task_per_salesforce_source(parsed, manifest_path):
-    manifest = json.loads(manifest_path.read_text())
-    objects = {n["name"] for n in manifest["sources"].values() if n["source_name"] == "salesforce"}
+def test_extraction_is_a_plan_then_tasks_mapped_over_its_result(parsed):
     tasks = parsed["dags"]["salesforce_medallion"]["tasks"]
-    extract = {t.removeprefix("extract.extract_") for t in tasks if t.startswith("extract.")}
-    assert extract == objects
-    for task_id in (f"extract.extract_{o}" for o in objects):
+    assert tasks["extract.objects"]["mapped"] is True, "one task definition, expanded at run time"
+    assert tasks["extract.objects"]["upstream"] == ["extract.plan"]
+    for task_id in ("extract.plan", "extract.objects"):
         assert tasks[task_id]["retries"] >= 3 and tasks[task_id]["exponential_backoff"]
+    assert tasks["extract.done"]["trigger_rule"] == "none_failed", "a cycle with nothing to extract goes on"
+    assert len([t for t in tasks if t.startswith("extract.")]) == 3, "no task per object"
 
 
-def test_layers_run_in_order_with_tests_after_models(parsed):
+def test_layers_run_in_order_and_every_model_is_tested_in_its_task(parsed):
     tasks = parsed["dags"]["salesforce_medallion"]["tasks"]
     for layer in ("bronze", "silver", "gold"):
         assert any(t.startswith(f"{layer}.") for t in tasks), f"no {layer} tasks rendered"
-    test_tasks = [t for t in tasks if t.endswith(".test")]
-    assert test_tasks, "Cosmos rendered no test tasks"
-    for test_task in test_tasks:
-        node = test_task.removesuffix(".test")
-        assert {f"{node}.run", f"{node}.seed"} & set(tasks[test_task]["upstream"]), f"{test_task} runs before {node}"
-    first_bronze = [t for t, v in tasks.items() if t.startswith("bronze.") and
-                    any(u.startswith("extract.") for u in v["upstream"])]
-    assert first_bronze, "bronze does not wait for extraction"
+    builds = [t for t in tasks if t.endswith("_model_build")]
+    assert builds and all(tasks[t]["type"] == "DbtBuildLocalOperator" for t in builds), "dbt build: model + tests"
+    first_bronze = [t for t, v in tasks.items() if t.startswith("bronze.") and "extract.done" in v["upstream"]]
+    assert first_bronze, "bronze waits for extraction"
 
 
 def test_reverse_sync_runs_after_its_model_is_tested_and_audit_always_runs(parsed):
     tasks = parsed["dags"]["salesforce_medallion"]["tasks"]
     sync = tasks["reverse_sync.hightouch_salesforce__account_update"]
     assert sync["type"] == "HightouchTriggerSyncOperator"
-    assert "gold.sync_salesforce__account_update.test" in sync["upstream"]
+    assert {"gold.sync_salesforce__account_update_model_build", "reverse_sync.hightouch_connection"} <= set(
+        sync["upstream"])
+    assert tasks["reverse_sync.hightouch_connection"]["type"] == "ShortCircuitOperator"
     audit = tasks["audit"]
     assert audit["trigger_rule"] == "all_done"
     assert "reverse_sync.hightouch_salesforce__account_update" in audit["upstream"]
+    leaves = [t for t, v in tasks.items() if not any(t in w["upstream"] for w in tasks.values())]
+    assert leaves == ["audit"], "the audit is the only leaf, so its outcome is the run's"
 
 
 def test_writers_share_the_one_slot_duckdb_pool(parsed):
     tasks = parsed["dags"]["salesforce_medallion"]["tasks"]
-    writers = [t for t in tasks if t.startswith(("extract.", "bronze.", "silver.", "gold."))]
+    writers = [t for t in tasks if t.startswith(("extract.plan", "extract.objects", "bronze.", "silver.", "gold."))]
     assert writers and all(tasks[t]["pool"] == "duckdb_writer" for t in writers)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,10 +32,23 @@ def sandbox(tmp_path_factory):
         yield sb
 
 
+FRESH_ORG = {"seed": 11, "scale": 0.1, "options": {"custom_scale": "0.05"}}
+
+
+@pytest.fixture(scope="session")
+def fresh_org_template(tmp_path_factory) -> Path:
+    """An org seeded once; each test that changes an org gets a copy (seeding 209 objects costs seconds)."""
+    template = tmp_path_factory.mktemp("org-template") / "org"
+    with Sandbox(template, **FRESH_ORG):
+        pass
+    return template
+
+
 @pytest.fixture
-def fresh_sandbox(tmp_path):
+def fresh_sandbox(tmp_path, fresh_org_template):
     """An org of its own, for tests that change it (mutations, faults, limits, access)."""
-    with Sandbox(tmp_path / "org", seed=11, scale=0.1, options={"custom_scale": "0.05"}) as sb:
+    shutil.copytree(fresh_org_template, tmp_path / "org")
+    with Sandbox(tmp_path / "org", **FRESH_ORG) as sb:
         yield sb
 
 
