@@ -4,7 +4,8 @@ One ``/limits`` call, one global describe, and composite COUNT() probes (5 per A
 only when it has changes since its cursor (``COUNT() WHERE SystemModstamp > cursor``) or its lookback window no
 longer holds what was landed (a late commit: ``COUNT() WHERE SystemModstamp >= window_start``). A cycle in which
 nothing changed creates no Bulk job and lands nothing. Reconciliation (hard deletes) and formula refreshes come
-due per object on their own schedule; a reconciliation whose live count already matches the org's is skipped.
+due per object on their own schedule; the reconciliation of an unchanged object whose live count already
+matches the org's is skipped.
 """
 
 from __future__ import annotations
@@ -153,6 +154,9 @@ def plan_cycle(client: SalesforceClient, writer, options: ExtractOptions, *, req
             plan.skipped[name] = f"the org refused to count it ({invisible[0].error_code}: {invisible[0].api_message})"
             continue
         work = _decide(name, state, answers, options, now, errors)
+        if work is None and writer.open_jobs(options.source, name):
+            # an earlier attempt died with Bulk jobs open: only the object's extraction aborts and deletes them
+            work = ObjectWork(name, False, 0, False, False, "Bulk jobs an earlier attempt left open: abort them")
         unchanged = BatchAudit(
             batch_id=f"{name.lower()}-probe-{uuid.uuid4().hex[:12]}", source=options.source, object_name=name,
             kind="probe", status="unchanged", route="composite", dag_run_id=dag_run_id,
@@ -163,7 +167,9 @@ def plan_cycle(client: SalesforceClient, writer, options: ExtractOptions, *, req
             audits.append(unchanged)
             continue
         live = answers.get(f"{name}|live")
-        if live is not None and live.count is not None and work.reconcile:
+        # with changes to land, a new record can mask a hard delete in the counts: only an unchanged object's
+        # matching live count proves that nothing was hard-deleted
+        if live is not None and live.count is not None and work.reconcile and not work.extract_changes:
             landed_live = writer.live_count(name, bronze_table_name(name, options.source), state.cursor_field)
             if landed_live == live.count:
                 reconciled.append(state.with_(last_reconciled_at=now))
@@ -173,7 +179,7 @@ def plan_cycle(client: SalesforceClient, writer, options: ExtractOptions, *, req
                     dag_run_id=dag_run_id, started_at=started, finished_at=_utcnow(), rows_received=live.count,
                     notes=f"the org's {live.count:,} live records match the landed ones: no Id scan needed"))
                 work = ObjectWork(**{**work.as_dict(), "reconcile": False})
-                if not (work.extract_changes or work.refresh_formulas):
+                if not (work.refresh_formulas or writer.open_jobs(options.source, name)):
                     plan.unchanged.append(name)
                     audits.append(unchanged)
                     continue
