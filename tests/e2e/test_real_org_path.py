@@ -63,8 +63,8 @@ def test_a_real_org_without_hightouch_runs_end_to_end(manifest_path, tmp_path):
     assert summary["records_synced"] == 0 and summary["syncs"] == []
     assert summary["dbt_tests_passed"] == summary["dbt_tests_total"] > 0
     with duckdb.connect(str(tmp_path / "platform" / "warehouse.duckdb"), read_only=True) as con:
-        columns = {r[0] for r in con.execute("select column_name from information_schema.columns "
-                                             "where table_schema='bronze' and table_name='salesforce__account'")}
+        columns = {r[0] for r in con.execute("select column_name from information_schema.columns where "
+                                             "table_schema='bronze' and table_name='salesforce__account'").fetchall()}
         assert "description" not in columns and "name" in columns, "a hidden field is never asked for"
         assert con.execute("select count(*) from gold.dim_accounts").fetchone()[0] > 0
         states = dict(con.execute(
