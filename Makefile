@@ -9,13 +9,14 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install manifest run test sandbox clean
+.PHONY: help install manifest run test sandbox bench clean
 
 help:
 	@echo "make run      - run the pipeline once end to end on the embedded default (DuckDB + sandbox org)"
 	@echo "make test     - run every test"
 	@echo "make sandbox  - serve the simulated Salesforce org and Hightouch API in the foreground (SCALE=1.0)"
 	@echo "make manifest - build the dbt manifest Cosmos renders the DAG from"
+	@echo "make bench    - benchmark extraction against the sandbox (about 10-15 min; sizes: scripts/bench/__init__.py)"
 	@echo "make clean    - remove local state (.medallion/) and dbt's target/"
 
 install: .venv/.installed
@@ -39,6 +40,9 @@ test: install manifest
 sandbox: install manifest
 	@$(UV) run --frozen python -m sandbox --state-dir $(STATE)/sandbox --manifest $(MANIFEST) \
 		--warehouse $(STATE)/warehouse.duckdb $(if $(SCALE),--scale $(SCALE))
+
+bench: install manifest
+	$(UV) run --frozen python -m scripts.bench
 
 clean:
 	rm -rf $(STATE) target logs
