@@ -51,12 +51,20 @@ def test_a_real_org_without_hightouch_runs_end_to_end(manifest_path, tmp_path):
                                                  "hidden_objects=Shipment__c"])
     try:
         done = run_against(org, tmp_path)
+        again = run_against(org, tmp_path)  # nothing changed in between: nothing to extract, the layers still run
     finally:
         org.stop()
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-4000:]
+    unchanged = json.loads((tmp_path / "platform" / "last_run.json").read_text())
+    assert unchanged["extraction"]["objects_extracted"] == 0 and unchanged["extraction"]["bulk_jobs"] == 0
+    assert unchanged["extraction"]["objects_unchanged"] == len(OBJECTS.split(",")) - 1
+    assert unchanged["dbt_tests_passed"] == unchanged["dbt_tests_total"] > 0
     assert "extracting from that org, not the sandbox" in done.stdout
     assert "reverse sync is skipped" in done.stdout
-    summary = json.loads((tmp_path / "platform" / "last_run.json").read_text())
+    with duckdb.connect(str(tmp_path / "platform" / "warehouse.duckdb"), read_only=True) as con:
+        summary = json.loads(con.execute("select summary_json from audit.dag_runs order by finished_at "
+                                         "limit 1").fetchone()[0])
     assert summary["outcome"] == "success"
     assert summary["extraction"]["objects_extracted"] == len(OBJECTS.split(",")) - 1
     assert summary["extraction"]["objects_skipped"] == 1, "Shipment__c: not visible to the integration user"
