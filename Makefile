@@ -9,7 +9,7 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install manifest run test sandbox bench clean
+.PHONY: help install manifest run test sandbox bench clean crash-trials
 
 help:
 	@echo "make run      - run the pipeline once end to end on the embedded default (DuckDB + sandbox org)"
@@ -17,6 +17,7 @@ help:
 	@echo "make sandbox  - serve the simulated Salesforce org and Hightouch API in the foreground (SCALE=1.0)"
 	@echo "make manifest - build the dbt manifest Cosmos renders the DAG from"
 	@echo "make bench    - benchmark extraction against the sandbox (about 10-15 min; sizes: scripts/bench/__init__.py)"
+	@echo "make crash-trials - kill extraction at random points, re-run, check bronze against the org (TRIALS=300 SEED=1)"
 	@echo "make clean    - remove local state (.medallion/) and dbt's target/"
 
 install: .venv/.installed
@@ -46,3 +47,10 @@ bench: install manifest
 
 clean:
 	rm -rf $(STATE) target logs
+
+# Crash safety: SIGKILL the extractor at named steps and at random moments, re-run, check every invariant
+# (tests/extract/crash_harness.py; docs/ARCHITECTURE.md "Crash safety"). Exits non-zero on any violation.
+TRIALS ?= 300
+SEED ?= 1
+crash-trials: install
+	$(UV) run --frozen python scripts/crash_trials.py --trials $(TRIALS) --seed $(SEED) --state-dir $(STATE)/crash-trials
