@@ -18,7 +18,9 @@ class ExtractOptions:
     # Deltas of at most this many rows go through REST query (1 API call per 2,000 rows, no Bulk job); larger
     # ones through Bulk API 2.0. Measured: see DECISIONLOG.md and `make bench`.
     rest_max_rows: int = 10_000
-    bulk_page_rows: int = 100_000  # maxRecords per Bulk API 2.0 results page
+    # The most rows one Bulk API 2.0 results page may hold (maxRecords). Pages are sized to about 64 MB of CSV
+    # within this cap (extract/salesforce/bulk2_query.py), so narrow objects come in few large pages.
+    bulk_page_rows: int = 500_000
     bulk_poll_max_s: float = 2.0
     # The share of each daily Salesforce limit the platform never spends (other integrations need it too).
     reserve_share: float = 0.2
@@ -29,6 +31,9 @@ class ExtractOptions:
     reconcile_every: timedelta | None = timedelta(hours=24)
     # Formula fields change without a SystemModstamp bump: their values are read again this often.
     formula_refresh_every: timedelta | None = timedelta(hours=24)
+    # An object whose probes showed no change for this long has its lookback window read again anyway: the counts
+    # cannot see a late commit that re-stamps a record already inside the window. One REST call per object.
+    reread_quiet_every: timedelta | None = timedelta(hours=1)
     # Which objects of the org's describe to extract (fnmatch patterns, case-insensitive).
     include: tuple[str, ...] = ("*",)
     exclude: tuple[str, ...] = ()

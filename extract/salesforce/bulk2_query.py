@@ -18,6 +18,11 @@ from extract.salesforce.client import SalesforceClient
 log = logging.getLogger(__name__)
 
 TERMINAL_STATES = frozenset({"JobComplete", "Failed", "Aborted"})
+# Result pages: the first holds at most FIRST_PAGE_ROWS rows, later ones about PAGE_BYTES of CSV (measured, see
+# `make bench`), within [MIN_PAGE_ROWS, the caller's maxRecords cap].
+PAGE_BYTES = 64 << 20
+FIRST_PAGE_ROWS = 25_000
+MIN_PAGE_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -89,15 +94,21 @@ class Bulk2QueryJob:
         value = self.info.get("numberRecordsProcessed")
         return int(value) if value is not None else None
 
-    def pages(self, directory: Path, page_rows: int) -> Iterator[ResultPage]:
+    def pages(self, directory: Path, page_rows: int, page_bytes: int = PAGE_BYTES) -> Iterator[ResultPage]:
         """Yield result pages as CSV files in ``directory``; the caller deletes each when done with it.
+
+        Pages are sized in bytes, not rows: the first asks for at most FIRST_PAGE_ROWS rows (landing starts early),
+        each later one for about ``page_bytes`` at the bytes per row seen so far, never more than ``page_rows``
+        (the maxRecords cap). Narrow rows then come in few large pages (fewer calls and landing statements), wide
+        ones in pages whose size on disk stays bounded.
 
         Raises IncompleteResultError when the pages add up to fewer rows than the job processed.
         """
         locator: str | None = None
-        number = announced = 0
+        number = announced = received_bytes = 0
+        max_records = max(1, min(page_rows, FIRST_PAGE_ROWS))
         while True:
-            params = {"maxRecords": page_rows}
+            params = {"maxRecords": max_records}
             if locator:
                 params["locator"] = locator
             path = directory / f"{self.job_id}-{number:06d}.csv"
@@ -109,7 +120,11 @@ class Bulk2QueryJob:
             if rows < 0:
                 raise IncompleteResultError(f"page {number} of Bulk job {self.job_id} has no Sforce-NumberOfRecords")
             announced += rows
+            received_bytes += size
             locator = headers.get("Sforce-Locator")
+            if announced > 0:
+                per_row = max(received_bytes / announced, 1.0)
+                max_records = max(1, min(page_rows, max(MIN_PAGE_ROWS, int(page_bytes / per_row))))
             yield ResultPage(path=path, rows=rows, bytes=size, number=number)
             number += 1
             if not locator or locator == "null":
