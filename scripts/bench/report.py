@@ -89,7 +89,10 @@ def table(results: dict) -> str:
     tp = results.get("throughput")
     if tp:
         lines.append("")
-        lines.append(f"1. Extract + land, full extraction (Bulk result pages of {tp['page_rows']:,} rows)")
+        pages = ", ".join(f"{label} {tp['objects'][label]['paths']['ours'].get('pages', '?')} pages"
+                          for label in ("narrow", "wide"))
+        lines.append(f"1. Extract + land, full extraction (Bulk result pages of at most {tp['page_rows']:,} rows; "
+                     f"{pages})")
         header = (f"   {'path':<44} {'object':<7} {'rows':>10} {'s':>7} {'rows/s':>9} {'MB/s':>6} "
                   f"{'peak RSS MB':>11} {'CPU s/M rows':>12} {'org CPU s':>9}")
         lines.append(header)
