@@ -14,7 +14,9 @@ in the same transaction as the rows; QUERY_TIMEOUT halves the window (up to ``qu
 from __future__ import annotations
 
 import logging
+import os
 import re
+import shutil
 import tempfile
 import threading
 import uuid
@@ -97,6 +99,30 @@ class ObjectRun:
 
 
 _last_extracted_at = datetime.min
+WORK_DIR_PREFIX = "extract-"  # result pages wait in <work_dir>/extract-<pid>-<object>-*/ until landed
+
+
+def clean_stale_work_dirs(work_dir: Path | None) -> int:
+    """Remove the page directories of extractions whose process is gone (killed mid-download, say)."""
+    if work_dir is None or not work_dir.is_dir():
+        return 0
+    removed = 0
+    for directory in work_dir.glob(f"{WORK_DIR_PREFIX}*-*"):
+        pid = directory.name.removeprefix(WORK_DIR_PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # that process still runs
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        shutil.rmtree(directory, ignore_errors=True)
+        removed += 1
+    if removed:
+        log.warning("removed %d page directories left by extractions that were killed", removed)
+    return removed
 
 
 def _next_extracted_at() -> datetime:
@@ -340,7 +366,7 @@ class _Extraction:
         try:
             if self.options.work_dir is not None:
                 self.options.work_dir.mkdir(parents=True, exist_ok=True)
-            tmp_dir = tempfile.TemporaryDirectory(prefix=f"extract-{self.object_name}-",
+            tmp_dir = tempfile.TemporaryDirectory(prefix=f"{WORK_DIR_PREFIX}{os.getpid()}-{self.object_name}-",
                                                   dir=self.options.work_dir, ignore_cleanup_errors=True)
             tmp = tmp_dir.name
             route = route_for()
@@ -485,6 +511,7 @@ def extract_object(client: SalesforceClient, writer, work: ObjectWork | str, opt
     """Extract one object (its changes; a reconciliation and formula refresh when ``work`` asks for them)."""
     if isinstance(work, str):
         work = ObjectWork(work)
+    clean_stale_work_dirs((options or ExtractOptions()).work_dir)
     return _Extraction(client, writer, work, options or ExtractOptions(), dag_run_id, observer).execute()
 
 
@@ -546,6 +573,7 @@ def extract_objects(client: SalesforceClient, writer, works: list[ObjectWork], o
     stops the others.
     """
     options = options or ExtractOptions()
+    clean_stale_work_dirs(options.work_dir)
     if concurrency <= 1 or len(works) <= 1:
         results: list[tuple[ObjectWork, ObjectRun | BaseException]] = []
         for work in works:

@@ -232,11 +232,16 @@ def _decide(name: str, state: ObjectState, answers: dict, options: ExtractOption
         return ObjectWork(name, True, total.count, False, False, "first extraction" if state.last_extracted_at is None
                           else "snapshot")
     new, window = answers[f"{name}|new"].count, answers[f"{name}|window"].count
-    changed = new > 0 or state.window_count is None or window != state.window_count
+    late = window != state.window_count
+    # Counts cannot see a record re-stamped inside the lookback window (a late commit on a record already there):
+    # an object quiet for `reread_quiet_every` is read again anyway, which bounds how late such a change lands.
+    quiet = _due(state.last_extracted_at, options.reread_quiet_every, now)
+    changed = new > 0 or state.window_count is None or late or quiet
     if not (changed or reconcile or refresh):
         return None
     reason = (f"{new} changed since the cursor" if new else
-              f"late commits in the lookback window ({window} now, {state.window_count} landed)" if changed else
+              f"late commits in the lookback window ({window} now, {state.window_count} landed)" if late else
+              "quiet for a while: the lookback window is read again" if changed else
               "due for " + " and ".join(w for w, due in (("reconciliation", reconcile),
                                                           ("formula refresh", refresh)) if due))
     return ObjectWork(name, changed, window if changed else None, reconcile, refresh, reason)

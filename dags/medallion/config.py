@@ -20,6 +20,7 @@ Values travel as arguments from here on: the DAG passes what a task needs as its
 | MEDALLION_SALESFORCE_RESERVE_SHARE | `0.2` | share of each daily Salesforce limit never spent |
 | MEDALLION_SALESFORCE_RECONCILE_HOURS | `24` | how often each object's hard deletes are reconciled (`0`: every cycle, `off`: never) |
 | MEDALLION_SALESFORCE_FORMULA_REFRESH_HOURS | `24` | how often formula fields are read again (`0`: every cycle, `off`: never) |
+| MEDALLION_SALESFORCE_REREAD_QUIET_HOURS | `1` | an object without changes for this long has its lookback window read again (`off`: never) |
 | MEDALLION_SALESFORCE_HTTP_ATTEMPTS | `6` | attempts per API call before a transient error fails the task |
 | MEDALLION_SALESFORCE_CONCURRENCY | `4` | objects an extraction task downloads at once (one lands at a time) |
 | MEDALLION_SALESFORCE_CA_BUNDLE | unset | a CA bundle for the org's certificate (REQUESTS_CA_BUNDLE is honoured too) |
@@ -66,6 +67,7 @@ class Settings:
     reserve_share: float
     reconcile_hours: float | None
     formula_refresh_hours: float | None
+    reread_quiet_hours: float | None
     http_attempts: int
     concurrency: int
     ca_bundle: str | None
@@ -95,6 +97,7 @@ class Settings:
             "reconcile_every_s": None if self.reconcile_hours is None else self.reconcile_hours * 3600,
             "formula_refresh_every_s": None if self.formula_refresh_hours is None
             else self.formula_refresh_hours * 3600,
+            "reread_quiet_every_s": None if self.reread_quiet_hours is None else self.reread_quiet_hours * 3600,
             "http_attempts": self.http_attempts, "concurrency": self.concurrency, "ca_bundle": self.ca_bundle,
             "work_dir": str(self.state_dir / "tmp"),
         }
@@ -126,6 +129,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         reserve_share=float(env.get("MEDALLION_SALESFORCE_RESERVE_SHARE", "0.2")),
         reconcile_hours=_hours(env.get("MEDALLION_SALESFORCE_RECONCILE_HOURS", "24")),
         formula_refresh_hours=_hours(env.get("MEDALLION_SALESFORCE_FORMULA_REFRESH_HOURS", "24")),
+        reread_quiet_hours=_hours(env.get("MEDALLION_SALESFORCE_REREAD_QUIET_HOURS", "1")),
         http_attempts=int(env.get("MEDALLION_SALESFORCE_HTTP_ATTEMPTS", "6")),
         concurrency=int(env.get("MEDALLION_SALESFORCE_CONCURRENCY", "4")),
         ca_bundle=env.get("MEDALLION_SALESFORCE_CA_BUNDLE") or None,

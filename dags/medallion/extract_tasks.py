@@ -29,6 +29,7 @@ def extract_options(args: dict):
         rest_max_rows=args["rest_max_rows"], bulk_page_rows=args["bulk_page_rows"],
         reserve_share=args["reserve_share"], retry=RetryPolicy(attempts=args["http_attempts"]),
         reconcile_every=every(args["reconcile_every_s"]), formula_refresh_every=every(args["formula_refresh_every_s"]),
+        reread_quiet_every=every(args.get("reread_quiet_every_s")),
         work_dir=Path(args["work_dir"]) if args.get("work_dir") else None,
     )
 

@@ -249,3 +249,17 @@ def test_the_audit_row_of_a_failure_carries_the_cost(fresh_sandbox, client_for, 
     failed = audit_rows(writer, "User")[-1]
     assert failed["api_calls"] >= 3 and failed["bulk_jobs"] == 1 and failed["route"] == "bulk"
     assert json.dumps(failed, default=str)  # a plain row
+
+
+def test_pages_left_by_a_killed_extraction_are_removed_by_the_next(fresh_sandbox, client_for, writer, tmp_path):
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f"extract-{dead.pid}-Account-abc"
+    stale.mkdir()
+    (stale / "page-000000.csv").write_text("Id\n001\n")
+    alive = tmp_path / f"extract-{__import__('os').getppid()}-Account-def"  # a process that still runs
+    alive.mkdir()
+    extract_object(client_for(fresh_sandbox), writer, "User", ExtractOptions(retry=FAST_RETRY, work_dir=tmp_path))
+    assert not stale.exists() and alive.exists()

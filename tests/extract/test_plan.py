@@ -136,3 +136,35 @@ def test_shards_pack_small_objects_and_isolate_large_ones():
     assert sizes == [1, 1, 10, 25, 25]
     assert {s.label for s in shards if len(s.work) == 1} == {"Big__c", "Unknown__c"}
     assert sum(len(s.work) for s in shards) == 62
+
+
+def test_a_quiet_object_has_its_lookback_window_read_again(fresh_sandbox, client_for, writer, tmp_path):
+    """A late commit that re-stamps a record already inside the lookback window changes neither count; reading
+    the window again after a quiet spell bounds how late it lands."""
+    client = client_for(fresh_sandbox)
+    opts = options(tmp_path, include=("Account", "Contact"))
+    run_cycle(client, writer, opts)
+    org = fresh_sandbox.org
+    org.clock.freeze(org.now())
+    try:
+        org.mutate("Contact", "update", count=2)
+        run_cycle(client, writer, opts)
+        org.clock.advance(dt.timedelta(seconds=5))
+        in_window = [r["Id"] for r in org.rows("Contact", "\"SystemModstamp\" = (SELECT max(\"SystemModstamp\") "
+                                                          "FROM \"Contact\")")][:1]
+        with org.store.write() as cur:  # re-stamped inside the window, behind the cursor: a late commit
+            cur.execute("UPDATE \"Contact\" SET \"Title\" = 'late', \"SystemModstamp\" = \"SystemModstamp\" "
+                        f"- INTERVAL 2 SECOND WHERE \"Id\" = '{in_window[0]}'")
+        assert plan_cycle(client, writer, opts).work == [], "the counts cannot see it"
+        quiet = ExtractOptions(retry=FAST_RETRY, work_dir=tmp_path, include=("Account", "Contact"),
+                               reconcile_every=None, formula_refresh_every=None,
+                               reread_quiet_every=dt.timedelta(seconds=0))
+        plan = plan_cycle(client, writer, quiet)
+    finally:
+        org.clock.resume()
+    assert {w.object_name for w in plan.work} == {"Account", "Contact"}
+    assert all("quiet" in w.reason for w in plan.work)
+    extract_objects(client, writer, plan.work, quiet)
+    landed = writer.con.execute("select title from bronze.salesforce__contact where id = ? "
+                                "order by _extracted_at desc limit 1", in_window).fetchone()
+    assert landed == ("late",)
