@@ -276,8 +276,12 @@ class _Extraction:
             nonlocal dedup
             if self.writer.has_change_rows(table):
                 window_start = soql.format_landed(window.start) if window.start else None
-                dedup = DedupWindow(state.cursor_value, window_start,
-                                    self.writer.dedup_since(self.source, self.object_name, window_start))
+                if (state.window_keyed and window_start is not None and state.window_start is not None
+                        and window_start >= state.window_start):
+                    dedup = DedupWindow(state.cursor_value, window_start, None, keyed=True)
+                else:  # a window reaching back further than the kept keys (a longer lookback): read bronze
+                    dedup = DedupWindow(state.cursor_value, window_start,
+                                        self.writer.dedup_since(self.source, self.object_name, window_start))
             return self._route(schema, state, count_soql, estimate, include_deleted=True)[0]
 
         def on_success(batch: Batch, audit: BatchAudit) -> ObjectState:
@@ -285,18 +289,19 @@ class _Extraction:
             audit.rows_deleted = deleted
             new_cursor = max(filter(None, [state.cursor_value, highest]), default=None)
             audit.cursor_to = new_cursor
-            window_start, window_count = None, None
+            window_start, window_count, keyed = None, None, False
             if new_cursor is not None and cursor_field:
                 window_start = soql.format_landed(soql.parse_landed(new_cursor) - self.options.lookback)
+                keys_valid = state.window_keyed and state.window_start is not None and (
+                    window_start >= state.window_start)
+                window_count = self.writer.update_window_keys(batch, window_start, rebuild=not keys_valid)
+                keyed = True
                 exact = (new_cursor == state.cursor_value and audit.rows_landed == 0 and window.end is None
                          and window.start is not None and soql.format_landed(window.start) == window_start)
                 if exact:  # nothing new: what the org returned for the window is its count right now
                     window_count = audit.rows_received
-                else:
-                    since = self.writer.dedup_since(self.source, self.object_name, window_start)
-                    since = min(filter(None, [since, batch.extracted_at]))
-                    window_count = self.writer.window_count(batch, window_start, since)
             changes = {"cursor_value": new_cursor, "window_start": window_start, "window_count": window_count,
+                       "window_keyed": keyed,
                        "last_batch_id": batch.batch_id, "last_extracted_at": batch.extracted_at}
             if kind == "full" and window.start is None and window.end is None:
                 # a full read is a complete picture: nothing to reconcile or refresh yet

@@ -17,7 +17,7 @@ class ExtractOptions:
     lookback: timedelta = timedelta(minutes=5)
     # Deltas of at most this many rows go through REST query (1 API call per 2,000 rows, no Bulk job); larger
     # ones through Bulk API 2.0. Measured: see DECISIONLOG.md and `make bench`.
-    rest_max_rows: int = 10_000
+    rest_max_rows: int = 25_000
     # The most rows one Bulk API 2.0 results page may hold (maxRecords). Pages are sized to about 64 MB of CSV
     # within this cap (extract/salesforce/bulk2_query.py), so narrow objects come in few large pages.
     bulk_page_rows: int = 500_000

@@ -15,8 +15,8 @@ Values travel as arguments from here on: the DAG passes what a task needs as its
 | MEDALLION_REVERSE_SYNC | `auto` | `auto`: a sync task per sync exposure; `off`: none in the DAG |
 | MEDALLION_SALESFORCE_INCLUDE / _EXCLUDE | `*` / empty | comma-separated patterns over the org's object names |
 | MEDALLION_SALESFORCE_LOOKBACK_MINUTES | `5` | incremental windows start this long before the cursor |
-| MEDALLION_SALESFORCE_REST_MAX_ROWS | `10000` | deltas up to this many rows use REST query, larger ones Bulk API 2.0 |
-| MEDALLION_SALESFORCE_BULK_PAGE_ROWS | `100000` | rows per Bulk API 2.0 result page |
+| MEDALLION_SALESFORCE_REST_MAX_ROWS | `25000` | deltas up to this many rows use REST query, larger ones Bulk API 2.0 |
+| MEDALLION_SALESFORCE_BULK_PAGE_ROWS | `500000` | the most rows of a Bulk API 2.0 result page (pages are sized to ~64 MB within it) |
 | MEDALLION_SALESFORCE_RESERVE_SHARE | `0.2` | share of each daily Salesforce limit never spent |
 | MEDALLION_SALESFORCE_RECONCILE_HOURS | `24` | how often each object's hard deletes are reconciled (`0`: every cycle, `off`: never) |
 | MEDALLION_SALESFORCE_FORMULA_REFRESH_HOURS | `24` | how often formula fields are read again (`0`: every cycle, `off`: never) |
@@ -124,8 +124,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         include=_patterns(env.get("MEDALLION_SALESFORCE_INCLUDE", "*")),
         exclude=_patterns(env.get("MEDALLION_SALESFORCE_EXCLUDE", "")),
         lookback_minutes=float(env.get("MEDALLION_SALESFORCE_LOOKBACK_MINUTES", "5")),
-        rest_max_rows=int(env.get("MEDALLION_SALESFORCE_REST_MAX_ROWS", "10000")),
-        bulk_page_rows=int(env.get("MEDALLION_SALESFORCE_BULK_PAGE_ROWS", "100000")),
+        rest_max_rows=int(env.get("MEDALLION_SALESFORCE_REST_MAX_ROWS", "25000")),
+        bulk_page_rows=int(env.get("MEDALLION_SALESFORCE_BULK_PAGE_ROWS", "500000")),
         reserve_share=float(env.get("MEDALLION_SALESFORCE_RESERVE_SHARE", "0.2")),
         reconcile_hours=_hours(env.get("MEDALLION_SALESFORCE_RECONCILE_HOURS", "24")),
         formula_refresh_hours=_hours(env.get("MEDALLION_SALESFORCE_FORMULA_REFRESH_HOURS", "24")),

@@ -57,6 +57,9 @@ class DedupWindow:
     cursor: str | None
     window_start: str | None
     since: datetime | None
+    # True: compare with state.salesforce_window_keys (the change keys landed at or after the object's window
+    # start, kept per batch), so the cost follows the window, not the table.
+    keyed: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class ObjectState:
     last_reconciled_at: datetime | None = None
     last_formula_refresh_at: datetime | None = None
     formula_fields: str | None = None  # comma-separated, from the last describe: what a formula refresh reads
+    window_keyed: bool = False  # state.salesforce_window_keys holds every change key at or after window_start
 
     def with_(self, **changes) -> "ObjectState":
         return replace(self, **changes)

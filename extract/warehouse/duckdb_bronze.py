@@ -42,8 +42,17 @@ create table if not exists state.salesforce_objects (
     last_reconciled_at timestamp,
     last_formula_refresh_at timestamp,
     formula_fields varchar,
+    window_keyed boolean not null default false,
     updated_at timestamp not null,
     primary key (source, object_name)
+)
+"""
+WINDOW_KEYS_DDL = """
+create table if not exists state.salesforce_window_keys (
+    source varchar not null,
+    object_name varchar not null,
+    id varchar not null,
+    cursor_value varchar not null
 )
 """
 OPEN_JOBS_DDL = """
@@ -109,8 +118,16 @@ class DuckDBBronzeWriter:
         self.con.execute("set enable_progress_bar = false")
         for schema in ("bronze", "state", "audit"):
             self.con.execute(f"create schema if not exists {schema}")
-        for ddl in (STATE_DDL, OPEN_JOBS_DDL, TOMBSTONES_DDL, AUDIT_DDL):
+        for ddl in (STATE_DDL, WINDOW_KEYS_DDL, OPEN_JOBS_DDL, TOMBSTONES_DDL, AUDIT_DDL):
             self.con.execute(ddl)
+        # State written by an earlier version lacks columns: it is dropped, so every object is read again in full
+        # once, deduplicated against what bronze already holds (safe: nothing lands twice, nothing is missed).
+        state_columns = [r[0] for r in self.con.execute(
+            "select column_name from information_schema.columns where table_schema = 'state' "
+            "and table_name = 'salesforce_objects' order by ordinal_position").fetchall()]
+        if "window_keyed" not in state_columns:
+            self.con.execute("drop table state.salesforce_objects")
+            self.con.execute(STATE_DDL)
         existing = {r[0] for r in self.con.execute(
             "select column_name from information_schema.columns where table_schema='audit' "
             "and table_name='extract_batches'").fetchall()}
@@ -135,7 +152,7 @@ class DuckDBBronzeWriter:
     def object_states(self, source: str) -> dict[str, ObjectState]:
         cursor = self.con.execute(
             "select source, object_name, cursor_field, cursor_value, window_start, window_count, bulk_supported, "
-            "last_batch_id, last_extracted_at, last_reconciled_at, last_formula_refresh_at, formula_fields "
+            "last_batch_id, last_extracted_at, last_reconciled_at, last_formula_refresh_at, formula_fields, window_keyed "
             "from state.salesforce_objects where source = ?", [source])
         return {row[1]: ObjectState(*row) for row in cursor.fetchall()}
 
@@ -144,10 +161,10 @@ class DuckDBBronzeWriter:
 
     def _save_state(self, state: ObjectState) -> None:
         self.con.execute(
-            "insert or replace into state.salesforce_objects values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            "insert or replace into state.salesforce_objects values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
             [state.source, state.object_name, state.cursor_field, state.cursor_value, state.window_start,
              state.window_count, state.bulk_supported, state.last_batch_id, state.last_extracted_at,
-             state.last_reconciled_at, state.last_formula_refresh_at, state.formula_fields])
+             state.last_reconciled_at, state.last_formula_refresh_at, state.formula_fields, state.window_keyed])
 
     def save_state(self, state: ObjectState) -> None:
         """Save state outside a batch (e.g. that Bulk cannot query an object)."""
@@ -254,6 +271,19 @@ class DuckDBBronzeWriter:
         self.con.execute(f"create or replace temp table _page as select * from {reader}")
         received = self.con.execute("select count(*) from _page").fetchone()[0]
         c = quote_ident(batch.cursor_field.lower())
+        newer = f"p.{c} > ? or " if dedup.cursor is not None else ""
+        if dedup.keyed:
+            landed = self.con.execute(
+                f"""
+                insert into {table} ({target})
+                select p.*, {self._meta(batch, CHANGE)} from _page p
+                where {newer} p.{c} is null or p.id is null or not exists (
+                    select 1 from state.salesforce_window_keys k
+                    where k.source = ? and k.object_name = ? and k.id = p.id and k.cursor_value = p.{c})
+                """, ([dedup.cursor] if dedup.cursor is not None else []) + [batch.source, batch.object_name]
+            ).fetchone()[0]
+            self.con.execute("drop table _page")
+            return int(received), int(landed)
         conditions, params = [], []
         if dedup.since is not None:
             conditions.append("b._extracted_at >= ?")
@@ -261,7 +291,6 @@ class DuckDBBronzeWriter:
         if dedup.window_start is not None:
             conditions.append(f"b.{c} >= ?")
             params.append(dedup.window_start)
-        newer = f"p.{c} > ? or " if dedup.cursor is not None else ""
         landed = self.con.execute(
             f"""
             insert into {table} ({target})
@@ -376,6 +405,29 @@ class DuckDBBronzeWriter:
         except BaseException:
             self.con.execute("rollback")
             raise
+
+    def update_window_keys(self, batch: Batch, window_start: str, rebuild: bool) -> int:
+        """Keep state.salesforce_window_keys = the change keys with cursor >= window_start; return the records
+        among them not found gone (the probe's baseline). ``rebuild`` reads them from bronze (the first time);
+        otherwise only the batch's own rows are added and the keys that fell out of the window dropped."""
+        table = f"bronze.{quote_ident(batch.bronze_table)}"
+        c = quote_ident(batch.cursor_field.lower())
+        key = [batch.source, batch.object_name]
+        if rebuild:
+            self.con.execute("delete from state.salesforce_window_keys where source = ? and object_name = ?", key)
+            rows, params = f"{table} where {c} >= ?", [window_start]
+        else:
+            self.con.execute("delete from state.salesforce_window_keys where source = ? and object_name = ? "
+                             "and cursor_value < ?", key + [window_start])
+            rows, params = f"{table} where _extracted_at = ? and _batch_id = ? and {c} >= ?", [
+                batch.extracted_at, batch.batch_id, window_start]
+        self.con.execute(
+            f"insert into state.salesforce_window_keys select distinct ?, ?, id, {c} from {rows} "
+            f"and _change_kind = '{CHANGE}' and id is not null and {c} is not null", key + params)
+        return int(self.con.execute(
+            f"select count(distinct id) from state.salesforce_window_keys where source = ? and object_name = ? "
+            f"and id not in (select id from bronze.{TOMBSTONES_TABLE} where object_name = ?)",
+            key + [batch.object_name]).fetchone()[0])
 
     def dedup_since(self, source: str, object_name: str, window_start: str | None) -> datetime | None:
         """The earliest batch that may hold change rows with cursor >= window_start (None: look at all)."""

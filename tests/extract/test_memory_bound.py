@@ -21,7 +21,7 @@ def larger_org(tmp_path_factory, manifest_path):
     state = tmp_path_factory.mktemp("larger-org")
     (state / "logs").mkdir()
     env = {"MEDALLION_MANIFEST_PATH": str(manifest_path), "MEDALLION_DUCKDB_PATH": str(state / "wh.duckdb")}
-    sandbox = start_sandbox(ROOT, state, env, extra_args=["--scale", "4.0", "--seed", "5"])
+    sandbox = start_sandbox(ROOT, state, env, extra_args=["--scale", "4.0", "--seed", "5", "--extra", "custom_scale=0.01"])
     yield sandbox.values
     sandbox.stop()
 
