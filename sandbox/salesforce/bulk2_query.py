@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -141,10 +142,11 @@ class QueryJobs:
                     job.state, job.error_message = "Failed", job.fault.failure
             return
         line_sql = csv_line_sql(job.query, COLUMN_DELIMITERS[job.column_delimiter], LINE_ENDINGS[job.line_ending])
+        store = self._org.store
         try:
-            with self._org.store.read() as cur:
-                result = ResultFile.write(
-                    cur, job.query.body_sql([f"{line_sql} AS line"]), self._directory / job.id / "result.parquet"
+            with store.wide_operation() if job.query.wide else nullcontext(), store.read() as cur:
+                result = ResultFile.write_query(
+                    cur, job.query, [f"{line_sql} AS line"], self._directory / job.id / "result.parquet"
                 )
         except Exception as error:  # the job fails, as a real one does, with the reason in errorMessage
             with job.lock:
@@ -209,12 +211,13 @@ class QueryJobs:
             served = max(0, count - fault.rows)  # the header still announces `count`
         elif fault is not None and fault.kind == "early_end":
             next_locator = "null"
-        return count, next_locator, self._chunks(job.result, header, start, served)
+        return count, next_locator, self._chunks(job.result, header, start, served, job.query.wide)
 
-    def _chunks(self, result: ResultFile, header: str, start: int, count: int) -> Iterator[str]:
+    def _chunks(self, result: ResultFile, header: str, start: int, count: int, wide: bool) -> Iterator[str]:
         yield header
         if count:
-            with self._org.store.read() as cur:
+            store = self._org.store
+            with store.wide_operation() if wide else nullcontext(), store.read() as cur:
                 yield from result.text_chunks(cur, start, count)
 
 

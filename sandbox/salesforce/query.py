@@ -16,7 +16,7 @@ from .access import UNRESTRICTED, OrgAccess
 from .date_literals import relative_range
 from .errors import SalesforceError, invalid_field, invalid_type, malformed_query
 from .schema import ADDRESS_COMPONENTS, FieldDef, ObjectDef
-from .store import quote
+from .store import WIDE_RESULT_COLUMNS, quote
 
 FILTER_TYPE_NAMES = {
     "int": "integer", "double": "double", "currency": "double", "percent": "double", "date": "date",
@@ -77,6 +77,30 @@ class CompiledQuery:
 
     def count_sql(self) -> str:
         return f"SELECT count(*) FROM ({self.body_sql(['1'], with_order=False)})"
+
+    @property
+    def wide(self) -> bool:
+        """Many fields (``store.WIDE_RESULT_COLUMNS``+): its result is written and read as a wide operation."""
+        return len(self.columns) >= WIDE_RESULT_COLUMNS
+
+    @property
+    def rangeable(self) -> bool:
+        """Whether the result is the concatenation of the results over ranges of the root table's row ids (no
+        ORDER BY or OFFSET; a LIMIT is applied across the ranges): wide results are written range by range
+        (results.py)."""
+        return not self.order_sql and not self.offset
+
+    def row_ids_sql(self) -> str:
+        """SQL for one past the root table's highest row id."""
+        return f"SELECT coalesce(max(rowid), -1) + 1 FROM {quote(self.object.name)}"
+
+    def range_sql(self, expressions: list[str], first: int, end: int, limit: int | None = None) -> str:
+        """``body_sql`` restricted to root rows with ``first <= rowid < end``, at most ``limit`` of them (only when
+        ``rangeable``)."""
+        condition = f"{_ROOT}.rowid >= {int(first)} AND {_ROOT}.rowid < {int(end)}"
+        where = f"{self.where_sql} AND {condition}" if self.where_sql else condition
+        sql = f"SELECT {', '.join(expressions)} FROM {self.from_sql} WHERE {where}"
+        return sql if limit is None else f"{sql} LIMIT {int(limit)}"
 
 
 _ROOT = "t0"

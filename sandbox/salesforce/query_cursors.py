@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,7 +54,8 @@ class QueryCursors:
     def first_page(self, soql: str, *, include_deleted: bool, version: str, page_size: int) -> dict:
         query = compile_query(soql, include_deleted=include_deleted, now=self._org.clock.now(),
                               access=self._org.access)
-        with self._org.store.read() as cur:
+        store = self._org.store
+        with store.wide_operation() if query.wide else nullcontext(), store.read() as cur:
             (total,) = cur.execute(query.count_sql()).fetchone()
             if query.count_only:
                 return {"totalSize": total, "done": True, "records": []}
@@ -62,7 +64,7 @@ class QueryCursors:
                 rows = cur.execute(query.body_sql(expressions)).fetchall()
                 return self._page(query, rows, total, version, None)
             cursor_id = "01g8d" + secrets.token_hex(6)
-            result = ResultFile.write(cur, query.body_sql(expressions), self._directory / f"{cursor_id}.parquet")
+            result = ResultFile.write_query(cur, query, expressions, self._directory / f"{cursor_id}.parquet")
             rows = list(result.rows(cur, 0, page_size))
         self._remember(cursor_id, _Cursor(query, result, page_size))
         return self._page(query, rows, result.row_count, version, f"{cursor_id}-{page_size}")
@@ -74,7 +76,8 @@ class QueryCursors:
         if cursor is None or not offset_text.isdigit():
             raise SalesforceError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         offset = int(offset_text)
-        with self._org.store.read() as cur:
+        store = self._org.store
+        with store.wide_operation() if cursor.query.wide else nullcontext(), store.read() as cur:
             rows = list(cursor.result.rows(cur, offset, cursor.page_size))
         following = offset + cursor.page_size
         next_locator = f"{cursor_id}-{following}" if following < cursor.result.row_count else None

@@ -7,6 +7,8 @@ sequences live in the ``meta`` schema.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,15 +19,43 @@ import duckdb
 from . import ids
 from .schema import OBJECTS, ObjectDef
 
-MEMORY_LIMIT = "256MB"
+MEMORY_LIMIT = "256MB"  # DuckDB's buffer pool; DuckDB needs more outside it (docs/SANDBOX_SCALE.md)
+# while a wide operation runs (wide_operation()): scanning, writing and reading 100+ columns costs DuckDB memory
+# outside its buffer pool, so the pool gives way (a smaller pool slows narrow Bulk jobs by ~20%, hence not always)
+WIDE_MEMORY_LIMIT = "128MB"
+# glibc's malloc serves allocations this big with mmap, so they go back to the system when freed: otherwise its
+# threshold follows the largest freed block up to 32 MB, and big short-lived buffers (Parquet row groups, text chunks
+# of wide CSV pages) stay in the heap, fragmented, raising the peak RSS by 40+ MB per phase
+MMAP_THRESHOLD_BYTES = 2 * 1024 * 1024
+# objects with this many stored fields or more are "wide": stored with uncompressed text, and their results are
+# written in row ranges (results.py); Bench_Wide__c (150 fields) is the one; the widest generated object has 31
+WIDE_OBJECT_FIELDS = 60
+WIDE_RESULT_COLUMNS = 40
 
 
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+_malloc_tuned = False
+
+
+def tune_malloc() -> None:
+    """Fix glibc's mmap threshold (``MMAP_THRESHOLD_BYTES``), once per process; a no-op elsewhere."""
+    global _malloc_tuned
+    if _malloc_tuned:
+        return
+    _malloc_tuned = True
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, MMAP_THRESHOLD_BYTES)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 class OrgStore:
     def __init__(self, path: Path, temp_dir: Path):
+        tune_malloc()
         temp_dir.mkdir(parents=True, exist_ok=True)
         self._db = duckdb.connect(
             str(path),
@@ -37,6 +67,8 @@ class OrgStore:
         )
         self._write_lock = threading.Lock()
         self._cursor_lock = threading.Lock()
+        self._wide_lock = threading.Lock()
+        self._wide_operations = 0
         self._create_catalog()
 
     def _create_catalog(self) -> None:
@@ -80,6 +112,43 @@ class OrgStore:
             finally:
                 cur.close()
 
+    @contextmanager
+    def wide_operation(self) -> Iterator[None]:
+        """DuckDB's memory limit is ``WIDE_MEMORY_LIMIT`` while at least one wide operation runs (seeding, writing
+        or reading the results of a wide object), ``MEMORY_LIMIT`` otherwise."""
+        with self._wide_lock:
+            self._wide_operations += 1
+            if self._wide_operations == 1:
+                self._set_memory_limit(WIDE_MEMORY_LIMIT)
+        try:
+            yield
+        finally:
+            with self._wide_lock:
+                self._wide_operations -= 1
+                if self._wide_operations == 0:
+                    self._set_memory_limit(MEMORY_LIMIT)
+
+    def _set_memory_limit(self, value: str) -> None:
+        with self.read() as cur:
+            try:
+                cur.execute(f"SET memory_limit = '{value}'")
+            except duckdb.Error:  # buffers pinned by other queries: keep the current limit
+                pass
+
+    @contextmanager
+    def uncompressed_strings(self) -> Iterator[None]:
+        """Text written meanwhile (and checkpointed at the end) is stored uncompressed. DuckDB's setting is global:
+        use it only while nothing else writes (seeding). Checkpoints before and after keep other rows out of it."""
+        cur = self.cursor()
+        try:
+            cur.execute("CHECKPOINT")
+            cur.execute("SET disabled_compression_methods = 'dict_fsst,fsst'")
+            yield
+            cur.execute("CHECKPOINT")
+        finally:
+            cur.execute("RESET disabled_compression_methods")
+            cur.close()
+
     def setting(self, key: str) -> str | None:
         with self.read() as cur:
             row = cur.execute("SELECT value FROM meta.settings WHERE key = ?", [key]).fetchone()
@@ -103,6 +172,10 @@ class OrgStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def is_wide(obj: ObjectDef) -> bool:
+    return len(obj.stored_fields) >= WIDE_OBJECT_FIELDS
 
 
 def create_table_sql(obj: ObjectDef) -> str:
