@@ -41,6 +41,12 @@ class Batch:
     extracted_at: datetime  # naive UTC, unique per object: stamped on every row as _extracted_at
     cursor_field: str | None = None
     dag_run_id: str | None = None
+    key_field: str = "Id"  # the record key a change is deduplicated on, with the cursor (an ERP table's own key)
+
+    @property
+    def key(self) -> str:
+        """The key column's name in bronze (lower case)."""
+        return self.key_field.lower()
 
     @property
     def bronze_table(self) -> str:

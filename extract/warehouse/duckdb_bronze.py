@@ -271,15 +271,16 @@ class DuckDBBronzeWriter:
         self.con.execute(f"create or replace temp table _page as select * from {reader}")
         received = self.con.execute("select count(*) from _page").fetchone()[0]
         c = quote_ident(batch.cursor_field.lower())
+        k = quote_ident(batch.key)
         newer = f"p.{c} > ? or " if dedup.cursor is not None else ""
         if dedup.keyed:
             landed = self.con.execute(
                 f"""
                 insert into {table} ({target})
                 select p.*, {self._meta(batch, CHANGE)} from _page p
-                where {newer} p.{c} is null or p.id is null or not exists (
-                    select 1 from state.salesforce_window_keys k
-                    where k.source = ? and k.object_name = ? and k.id = p.id and k.cursor_value = p.{c})
+                where {newer} p.{c} is null or p.{k} is null or not exists (
+                    select 1 from state.salesforce_window_keys w
+                    where w.source = ? and w.object_name = ? and w.id = p.{k} and w.cursor_value = p.{c})
                 """, ([dedup.cursor] if dedup.cursor is not None else []) + [batch.source, batch.object_name]
             ).fetchone()[0]
             self.con.execute("drop table _page")
@@ -295,10 +296,10 @@ class DuckDBBronzeWriter:
             f"""
             insert into {table} ({target})
             select p.*, {self._meta(batch, CHANGE)} from _page p
-            where {newer} p.{c} is null or p.id is null or not exists (
+            where {newer} p.{c} is null or p.{k} is null or not exists (
                 select 1 from {table} b
                 where b._change_kind = '{CHANGE}' {''.join(' and ' + x for x in conditions)}
-                  and b.id = p.id and b.{c} = p.{c})
+                  and b.{k} = p.{k} and b.{c} = p.{c})
             """, ([dedup.cursor] if dedup.cursor is not None else []) + params).fetchone()[0]
         self.con.execute("drop table _page")
         return int(received), int(landed)
@@ -412,6 +413,7 @@ class DuckDBBronzeWriter:
         otherwise only the batch's own rows are added and the keys that fell out of the window dropped."""
         table = f"bronze.{quote_ident(batch.bronze_table)}"
         c = quote_ident(batch.cursor_field.lower())
+        k = quote_ident(batch.key)
         key = [batch.source, batch.object_name]
         if rebuild:
             self.con.execute("delete from state.salesforce_window_keys where source = ? and object_name = ?", key)
@@ -422,8 +424,8 @@ class DuckDBBronzeWriter:
             rows, params = f"{table} where _extracted_at = ? and _batch_id = ? and {c} >= ?", [
                 batch.extracted_at, batch.batch_id, window_start]
         self.con.execute(
-            f"insert into state.salesforce_window_keys select distinct ?, ?, id, {c} from {rows} "
-            f"and _change_kind = '{CHANGE}' and id is not null and {c} is not null", key + params)
+            f"insert into state.salesforce_window_keys select distinct ?, ?, {k}, {c} from {rows} "
+            f"and _change_kind = '{CHANGE}' and {k} is not null and {c} is not null", key + params)
         return int(self.con.execute(
             f"select count(distinct id) from state.salesforce_window_keys where source = ? and object_name = ? "
             f"and id not in (select id from bronze.{TOMBSTONES_TABLE} where object_name = ?)",
@@ -442,10 +444,11 @@ class DuckDBBronzeWriter:
         """Records with a landed change at or after window_start, less those found gone (the probe's baseline)."""
         table = f"bronze.{quote_ident(batch.bronze_table)}"
         c = quote_ident(batch.cursor_field.lower())
+        k = quote_ident(batch.key)
         since_sql, params = ("and _extracted_at >= ?", [since]) if since is not None else ("", [])
         return int(self.con.execute(
-            f"select count(distinct id) from {table} where _change_kind = '{CHANGE}' and {c} >= ? {since_sql} "
-            f"and id not in (select id from bronze.{TOMBSTONES_TABLE} where object_name = ?)",
+            f"select count(distinct {k}) from {table} where _change_kind = '{CHANGE}' and {c} >= ? {since_sql} "
+            f"and {k} not in (select id from bronze.{TOMBSTONES_TABLE} where object_name = ?)",
             [window_start, *params, batch.object_name]).fetchone()[0])
 
     def commit(self, batch: Batch, state: ObjectState | None, audit: BatchAudit) -> None:
