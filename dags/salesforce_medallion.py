@@ -1,7 +1,8 @@
 """salesforce_medallion: Salesforce -> bronze -> silver -> gold -> back into Salesforce, then an audit.
 
 plan (limits, describe, change probes) >> extract (mapped over the objects with work, resolved at run time;
-a large object per task, small ones packed together)
+a large object per task, small ones packed together), in parallel with the ERP's groups (erp_database, erp_files,
+erp_api: each skipped at run time without its connection or drop folder)
 >> bronze >> silver >> gold (Cosmos, tests after each model) >> reverse syncs (one per sync_ exposure, after its
 tests; skipped at run time without a Hightouch connection) >> audit (always runs; the run fails when any task
 failed). Settings come from dags/medallion/config.py; the callables live in dags/medallion/.
@@ -17,6 +18,13 @@ from airflow.sdk import DAG, TaskGroup
 
 from medallion import config
 from medallion.dbt_groups import dbt_layer_group
+from medallion.erp_tasks import (
+    erp_connection_exists,
+    erp_drop_dir_exists,
+    extract_erp_api,
+    extract_erp_database,
+    extract_erp_files,
+)
 from medallion.extract_tasks import extract_salesforce_objects, plan_salesforce_cycle
 from medallion.hightouch import hightouch_connection_exists
 from medallion.manifest import reverse_syncs, salesforce_sources
@@ -56,10 +64,32 @@ with DAG(
         done = EmptyOperator(task_id="done", trigger_rule="none_failed")
         plan >> objects >> done
 
+    erp = settings.erp()
+    erp_groups = []
+    for group_id, tooltip, guard_id, guard, guard_args, extract_erp in (
+        ("erp_database", "ERP tables by their modified_at watermark", "connection", erp_connection_exists,
+         [settings.erp_database_conn_id, "ERP database"], extract_erp_database),
+        ("erp_files", "ERP flat-file drops: once by checksum, quarantine, archive", "drop_folder",
+         erp_drop_dir_exists, [erp["drop_dir"]], extract_erp_files),
+        ("erp_api", "ERP REST API: usage events and payments", "connection", erp_connection_exists,
+         [settings.erp_api_conn_id, "ERP REST API"], extract_erp_api),
+    ):
+        with TaskGroup(group_id, tooltip=tooltip) as erp_group:
+            configured = ShortCircuitOperator(task_id=guard_id, python_callable=guard, op_args=guard_args,
+                                              ignore_downstream_trigger_rules=False)
+            erp_extract = PythonOperator(task_id="extract", python_callable=extract_erp,
+                                         op_kwargs={"erp": erp, "warehouse": settings.warehouse()},
+                                         pool=settings.writer_pool, **settings.extract_retry_policy)
+            # skipped (no connection) is a normal cycle: the layers run after it
+            erp_done = EmptyOperator(task_id="done", trigger_rule="none_failed")
+            configured >> erp_extract >> erp_done
+        erp_groups.append(erp_group)
+
     bronze = dbt_layer_group("bronze", settings, DEFAULT_ARGS)
     silver = dbt_layer_group("silver", settings, DEFAULT_ARGS)
     gold = dbt_layer_group("gold", settings, DEFAULT_ARGS)
-    extract >> bronze >> silver >> gold
+    [extract, *erp_groups] >> bronze
+    bronze >> silver >> gold
 
     syncs = reverse_syncs(settings.manifest_path) if settings.reverse_sync != "off" else []
     audit = PythonOperator(

@@ -25,6 +25,12 @@ Values travel as arguments from here on: the DAG passes what a task needs as its
 | MEDALLION_SALESFORCE_CONCURRENCY | `4` | objects an extraction task downloads at once (one lands at a time) |
 | MEDALLION_SALESFORCE_CA_BUNDLE | unset | a CA bundle for the org's certificate (REQUESTS_CA_BUNDLE is honoured too) |
 | MEDALLION_EXTRACT_RETRIES, _RETRY_DELAY_S | `3`, `15` | Airflow task retries (exponential backoff) |
+| MEDALLION_ERP_DATABASE_CONN_ID | `erp_database` | the ERP database's connection (extra `dsn`, or a postgres connection); its tasks skip at run time when it is missing |
+| MEDALLION_ERP_API_CONN_ID | `erp_api` | the ERP REST API's connection (host = base URL, password = Bearer token); skipped when missing |
+| MEDALLION_ERP_DROP_DIR | unset | the folder ERP flat files are dropped into (the file tasks skip when unset or absent) |
+| MEDALLION_ERP_ARCHIVE_DIR | `$ERP_DROP_DIR/archive` | where landed files are moved |
+| MEDALLION_ERP_LOOKBACK_MINUTES | `5` | ERP database and API reads start this long before their cursor |
+| MEDALLION_ERP_PAGE_ROWS | `50000` | ERP rows per landed page |
 """
 
 from __future__ import annotations
@@ -73,6 +79,12 @@ class Settings:
     ca_bundle: str | None
     extract_retries: int
     extract_retry_delay_s: int
+    erp_database_conn_id: str = "erp_database"
+    erp_api_conn_id: str = "erp_api"
+    erp_drop_dir: Path | None = None
+    erp_archive_dir: Path | None = None
+    erp_lookback_minutes: float = 5.0
+    erp_page_rows: int = 50_000
     profiles_path: Path = field(default=PROJECT_ROOT / "profiles.yml")
 
     @property
@@ -100,6 +112,16 @@ class Settings:
             "reread_quiet_every_s": None if self.reread_quiet_hours is None else self.reread_quiet_hours * 3600,
             "http_attempts": self.http_attempts, "concurrency": self.concurrency, "ca_bundle": self.ca_bundle,
             "work_dir": str(self.state_dir / "tmp"),
+        }
+
+    def erp(self) -> dict:
+        """The ERP extraction's task argument: connection ids, folders and options (no secrets)."""
+        return {
+            "database_conn_id": self.erp_database_conn_id, "api_conn_id": self.erp_api_conn_id,
+            "drop_dir": str(self.erp_drop_dir) if self.erp_drop_dir else None,
+            "archive_dir": str(self.erp_archive_dir or self.erp_drop_dir / "archive") if self.erp_drop_dir else None,
+            "options": {"lookback_s": self.erp_lookback_minutes * 60, "page_rows": self.erp_page_rows,
+                        "http_attempts": self.http_attempts, "work_dir": str(self.state_dir / "tmp")},
         }
 
     def dbt_env(self) -> dict[str, str]:
@@ -135,6 +157,12 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         ca_bundle=env.get("MEDALLION_SALESFORCE_CA_BUNDLE") or None,
         extract_retries=int(env.get("MEDALLION_EXTRACT_RETRIES", "3")),
         extract_retry_delay_s=int(env.get("MEDALLION_EXTRACT_RETRY_DELAY_S", "15")),
+        erp_database_conn_id=env.get("MEDALLION_ERP_DATABASE_CONN_ID", "erp_database"),
+        erp_api_conn_id=env.get("MEDALLION_ERP_API_CONN_ID", "erp_api"),
+        erp_drop_dir=Path(env["MEDALLION_ERP_DROP_DIR"]) if env.get("MEDALLION_ERP_DROP_DIR") else None,
+        erp_archive_dir=Path(env["MEDALLION_ERP_ARCHIVE_DIR"]) if env.get("MEDALLION_ERP_ARCHIVE_DIR") else None,
+        erp_lookback_minutes=float(env.get("MEDALLION_ERP_LOOKBACK_MINUTES", "5")),
+        erp_page_rows=int(env.get("MEDALLION_ERP_PAGE_ROWS", "50000")),
     )
 
 

@@ -48,3 +48,39 @@ def connection_exists(conn_id: str) -> bool:
     except AirflowNotFoundException:
         return False
     return True
+
+
+def erp_database_dsn(conn_id: str) -> str:
+    """The ERP database's DSN from Airflow connection ``conn_id``: its extra ``dsn`` (``duckdb:///<path>`` or
+    ``postgresql://...``) when set, else a postgres connection's fields (host, port, login, password, schema =
+    database) or a duckdb connection's extra ``path`` / host."""
+    from airflow.sdk import BaseHook
+
+    connection = BaseHook.get_connection(conn_id)
+    extras = connection.extra_dejson or {}
+    if extras.get("dsn"):
+        return extras["dsn"]
+    if connection.conn_type == "duckdb":
+        return "duckdb:///" + (extras.get("path") or connection.host or "")
+    from psycopg.conninfo import make_conninfo
+
+    fields = {"host": connection.host, "port": connection.port, "user": connection.login,
+              "password": connection.password, "dbname": connection.schema or extras.get("database")}
+    return make_conninfo(**{k: str(v) for k, v in fields.items() if v})
+
+
+def erp_api_config(conn_id: str):
+    """The ERP REST API's base URL (host, with scheme and port) and Bearer token (password, or extra ``token``)."""
+    from airflow.sdk import BaseHook
+
+    from extract.erp.api_client import ErpApiConfig
+
+    connection = BaseHook.get_connection(conn_id)
+    extras = connection.extra_dejson or {}
+    host = (connection.host or "").rstrip("/")
+    if "://" not in host:
+        scheme = extras.get("scheme") or (connection.schema if connection.schema in ("http", "https") else "https")
+        host = f"{scheme}://{host}"
+    if connection.port and host.count(":") < 2:
+        host = f"{host}:{connection.port}"
+    return ErpApiConfig(base_url=host, token=connection.password or extras.get("token") or "")

@@ -10,6 +10,7 @@ in memory whole.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ class ErpConfigurationError(PermanentError):
 
 def redact(dsn: str) -> str:
     """The DSN without its password, for logs and errors."""
+    if "://" not in dsn:  # key=value conninfo
+        return re.sub(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", "password=***", dsn)
     parts = urlsplit(dsn)
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
@@ -180,10 +183,11 @@ class PostgresReader:
 
 
 def open_reader(dsn: str) -> DuckDBReader | PostgresReader:
-    """``duckdb:///<absolute path>`` or ``postgresql://user[:password]@host:port/database`` (as the ERP prints)."""
+    """``duckdb:///<absolute path>``, ``postgresql://user[:password]@host:port/database`` (as the ERP prints) or
+    a libpq ``key=value`` conninfo."""
     if dsn.startswith("duckdb://"):
         return DuckDBReader(Path(dsn.removeprefix("duckdb:///")))
-    if dsn.startswith(("postgresql://", "postgres://")):
+    if dsn.startswith(("postgresql://", "postgres://")) or ("://" not in dsn and "=" in dsn):
         return PostgresReader(dsn)
     raise ErpConfigurationError(f"unsupported ERP database DSN {redact(dsn)!r}: expected duckdb:///<path> or "
                                 f"postgresql://user@host:port/database")

@@ -32,7 +32,13 @@ CONFIGURATIONS = {
                                     "AIRFLOW_CONN_HIGHTOUCH_DEFAULT": HIGHTOUCH, "MEDALLION_TARGET": "postgres"},
     "real-org-no-hightouch-snowflake": {"AIRFLOW_CONN_SALESFORCE_DEFAULT": REAL_ORG, "MEDALLION_TARGET": "snowflake"},
     "no-connections-manual-schedule": {"MEDALLION_SCHEDULE": "none"},
+    "sandbox-erp-local": {"AIRFLOW_CONN_SALESFORCE_DEFAULT": SANDBOX_ORG, "MEDALLION_ERP_DROP_DIR": "/nonexistent/drops",
+                          "AIRFLOW_CONN_ERP_DATABASE": json.dumps({"conn_type": "generic",
+                                                                   "extra": {"dsn": "duckdb:////nonexistent.duckdb"}}),
+                          "AIRFLOW_CONN_ERP_API": json.dumps({"conn_type": "http", "host": "http://127.0.0.1:1",
+                                                              "password": "t"})},
 }
+ERP_GROUPS = {"erp_database": "connection", "erp_files": "drop_folder", "erp_api": "connection"}
 
 
 def parse(manifest_path: Path, airflow_home: Path, extra_env: dict[str, str]) -> dict:
@@ -71,6 +77,24 @@ def test_every_configuration_parses_into_the_same_pipeline(configured):
         assert {"reverse_sync.hightouch_connection", "reverse_sync.hightouch_salesforce__account_update"} <= syncs
     pool = "duckdb_writer" if "MEDALLION_TARGET" not in CONFIGURATIONS[name] else "default_pool"
     assert tasks["extract.objects"]["pool"] == pool
+
+
+def test_erp_groups_run_beside_salesforce_and_converge_before_bronze(configured):
+    """Each ERP source is a group in every configuration (connections are looked up at run time, by its guard);
+    the groups run in parallel with Salesforce extraction and bronze waits for all of them."""
+    name, result = configured
+    tasks = result["dags"]["salesforce_medallion"]["tasks"]
+    pool = "duckdb_writer" if "MEDALLION_TARGET" not in CONFIGURATIONS[name] else "default_pool"
+    bronze_upstream = set().union(*(set(v["upstream"]) for t, v in tasks.items() if t.startswith("bronze.")))
+    for group, guard in ERP_GROUPS.items():
+        assert {f"{group}.{guard}", f"{group}.extract", f"{group}.done"} <= set(tasks), name
+        assert tasks[f"{group}.{guard}"]["type"] == "ShortCircuitOperator"
+        assert tasks[f"{group}.extract"]["upstream"] == [f"{group}.{guard}"]
+        assert tasks[f"{group}.extract"]["pool"] == pool and tasks[f"{group}.extract"]["retries"] >= 3
+        assert tasks[f"{group}.done"]["trigger_rule"] == "none_failed", "a skipped group lets the layers run"
+        assert f"{group}.done" in bronze_upstream
+        assert not tasks[f"{group}.{guard}"]["upstream"], "in parallel with the Salesforce extraction"
+    assert "extract.done" in bronze_upstream
 
 
 def test_no_import_errors(parsed):
