@@ -97,3 +97,17 @@ def start_sandbox(root: Path, state: Path, env: dict[str, str], extra_args: list
     })
     env["REQUESTS_CA_BUNDLE"] = env["CURL_CA_BUNDLE"] = values["CA_BUNDLE"]
     return RunningSandbox(process, values)
+
+
+def point_at_sandbox_erp(values: dict[str, str], env: dict[str, str]) -> bool:
+    """Pass the sandbox's ERP (ERP_DSN, ERP_DROP_DIR, ERP_API_URL, ERP_API_TOKEN) as the ERP connections and drop
+    folder the DAG reads (conn ids as dags/medallion/config.py names them); False when the sandbox has no ERP."""
+    if "ERP_DSN" not in values:
+        return False
+    database = env.get("MEDALLION_ERP_DATABASE_CONN_ID", "erp_database").upper()
+    api = env.get("MEDALLION_ERP_API_CONN_ID", "erp_api").upper()
+    env[f"AIRFLOW_CONN_{database}"] = json.dumps({"conn_type": "generic", "extra": {"dsn": values["ERP_DSN"]}})
+    env[f"AIRFLOW_CONN_{api}"] = json.dumps({"conn_type": "http", "host": values["ERP_API_URL"],
+                                            "password": values["ERP_API_TOKEN"]})
+    env["MEDALLION_ERP_DROP_DIR"] = values["ERP_DROP_DIR"]
+    return True

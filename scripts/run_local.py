@@ -23,7 +23,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "dags")]
 
 from medallion.config import DAG_ID, load  # noqa: E402
 from medallion.run_audit import latest_run_summary  # noqa: E402
-from scripts.local_env import airflow_env, ensure_airflow_db, start_sandbox  # noqa: E402
+from scripts.local_env import airflow_env, ensure_airflow_db, point_at_sandbox_erp, start_sandbox  # noqa: E402
 
 # make run exercises the hard-delete reconciliation on every run (a cheap count check first, an Id scan only
 # where the counts differ); a deployment keeps the daily default.
@@ -43,6 +43,12 @@ def print_summary(summary: dict, seconds: float) -> None:
           f"{extraction.get('formula_rows_refreshed', 0)} formula refreshes)")
     print(f"API                 {extraction.get('api_calls', 0)} calls, {extraction.get('bulk_jobs', 0)} Bulk jobs, "
           f"{extraction.get('retries', 0)} retries, {extraction.get('bytes', 0) / 1e6:.1f} MB")
+    for source, erp in sorted((summary.get("erp") or {}).items()):
+        files = (f", {erp['files_landed']} files landed, {erp['files_unchanged']} already landed"
+                 if source == "erp_files" else "")
+        print(f"{source:<20}{erp['objects']} objects, {erp['rows_landed']} rows landed of {erp['rows_received']} "
+              f"received ({erp['deletes_seen']} deleted versions, {erp['quarantined']} quarantined{files}), "
+              f"{erp['api_calls']} API calls, {erp['retries']} retries, {erp['failed']} failed")
     print(f"rows per layer      bronze {layers['bronze']:>8}   silver {layers['silver']:>8}   gold {layers['gold']:>8}"
           "   (base tables)")
     print(f"quarantined rows    {summary['quarantined_rows']}")
@@ -79,6 +85,9 @@ def main() -> int:
         # restart_activity: on the second and later runs the org has changed in between, as real orgs do
         sandbox = start_sandbox(ROOT, state, env, ["--extra", "restart_activity=true"])
         print(f"sandbox org at {sandbox.values['SALESFORCE_URL']}, Hightouch at {sandbox.values['HIGHTOUCH_URL']}")
+        if point_at_sandbox_erp(sandbox.values, env):
+            print(f"sandbox ERP: database {sandbox.values['ERP_DSN']}, drops {sandbox.values['ERP_DROP_DIR']}, "
+                  f"API {sandbox.values['ERP_API_URL']}")
     log_path = state / "logs" / f"{datetime.now():%Y%m%dT%H%M%S}-{DAG_ID}.log"
     try:
         print(f"running {DAG_ID} through Airflow (airflow dags test); log: {os.path.relpath(log_path, ROOT)}")

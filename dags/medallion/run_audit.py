@@ -113,6 +113,7 @@ class RunSummary:
     records_synced: int
     records_failed_to_sync: int
     extraction: dict = field(default_factory=dict)
+    erp: dict = field(default_factory=dict)  # per ERP source (erp, erp_files, erp_api): what its batches did
     syncs: list[dict] = field(default_factory=list)
 
     def as_json(self) -> str:
@@ -128,8 +129,34 @@ def rows_per_table(con) -> dict[str, int]:
             for schema, name in tables}
 
 
+def erp_summary(con, run_id: str) -> dict:
+    """Per run and ERP source, from audit.extract_batches."""
+    exists = con.execute("select count(*) from information_schema.tables where table_schema='audit' "
+                         "and table_name='extract_batches'").fetchone()[0]
+    if not exists:
+        return {}
+    rows = con.execute(
+        """
+        select source,
+               count(distinct object_name) filter (where status = 'succeeded' and kind <> 'quarantine'),
+               coalesce(sum(rows_landed) filter (where status = 'succeeded' and kind <> 'quarantine'), 0),
+               coalesce(sum(rows_received) filter (where status = 'succeeded' and kind <> 'quarantine'), 0),
+               coalesce(sum(rows_deleted) filter (where status = 'succeeded'), 0),
+               coalesce(sum(rows_received) filter (where status = 'succeeded' and kind = 'quarantine'), 0),
+               count(*) filter (where status = 'succeeded' and kind = 'file'),
+               count(*) filter (where status = 'unchanged' and kind = 'file'),
+               coalesce(sum(api_calls), 0), coalesce(sum(retries), 0), count(*) filter (where status = 'failed')
+        from audit.extract_batches where dag_run_id = ? and source in ('erp', 'erp_files', 'erp_api')
+        group by source
+        """, [run_id]).fetchall()
+    keys = ("objects", "rows_landed", "rows_received", "deletes_seen", "quarantined", "files_landed",
+            "files_unchanged", "api_calls", "retries", "failed")
+    return {row[0]: dict(zip(keys, row[1:])) for row in rows}
+
+
 def extraction_summary(con, run_id: str) -> dict:
-    """Per run, from audit.extract_batches: what extraction did, summed over every object."""
+    """Per run, from audit.extract_batches: what Salesforce extraction did, summed over every object (the ERP's
+    batches are summed apart: erp_summary)."""
     exists = con.execute("select count(*) from information_schema.tables where table_schema='audit' "
                          "and table_name='extract_batches'").fetchone()[0]
     if not exists:
@@ -150,7 +177,7 @@ def extraction_summary(con, run_id: str) -> dict:
             coalesce(sum(retries), 0),
             count(*) filter (where status = 'succeeded' and kind = 'reconcile'),
             string_agg(distinct route, ',') filter (where kind in ('full', 'incremental') and status = 'succeeded')
-        from audit.extract_batches where dag_run_id = ?
+        from audit.extract_batches where dag_run_id = ? and source not in ('erp', 'erp_files', 'erp_api')
         """, [run_id]).fetchone()
     keys = ("objects_extracted", "objects_unchanged", "objects_skipped", "objects_failed", "rows_landed",
             "rows_received", "bytes", "api_calls", "bulk_jobs", "deletes_seen", "tombstones",
@@ -204,7 +231,8 @@ def summarise_run(duckdb_path: Path, manifest_path: Path, dag_id: str, run_id: s
             tasks_succeeded=len(succeeded), tasks_failed=failed + [f"{t} (never ran)" for t in never_ran],
             tasks_upstream_failed=upstream_failed, tasks_skipped=skipped, rows_per_layer=per_layer, rows_per_table=per_table, quarantined_rows=quarantined,
             dbt_tests_passed=passed, dbt_tests_total=total, records_synced=synced,
-            records_failed_to_sync=sync_failed, extraction=extraction_summary(con, run_id), syncs=sync_runs,
+            records_failed_to_sync=sync_failed, extraction=extraction_summary(con, run_id),
+            erp=erp_summary(con, run_id), syncs=sync_runs,
         )
         con.execute(
             "insert into audit.dag_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

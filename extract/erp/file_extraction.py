@@ -294,8 +294,10 @@ def extract_drops(writer, drop_dir: Path, archive_dir: Path | None = None, optio
             audits = land_file(writer, item, archive_dir, options, dag_run_id=dag_run_id, observer=observer,
                                landed=landed)
             status = audits[-1].status
+            # rows in = rows (landed) + quarantined: the file's batch, not the quarantine's
             results.append((item.path.name, {**summarise(FILES_SOURCE, item.format.kind, audits, status),
-                                             "file": item.path.name,
+                                             "rows": audits[-1].rows_landed,
+                                             "rows_received": audits[-1].rows_received, "file": item.path.name,
                                              "quarantined": sum(a.rows_received for a in audits
                                                                 if a.kind == "quarantine")}))
         except Exception as error:
