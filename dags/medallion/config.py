@@ -25,6 +25,8 @@ Values travel as arguments from here on: the DAG passes what a task needs as its
 | MEDALLION_SALESFORCE_CONCURRENCY | `4` | objects an extraction task downloads at once (one lands at a time) |
 | MEDALLION_SALESFORCE_CA_BUNDLE | unset | a CA bundle for the org's certificate (REQUESTS_CA_BUNDLE is honoured too) |
 | MEDALLION_EXTRACT_RETRIES, _RETRY_DELAY_S | `3`, `15` | Airflow task retries (exponential backoff) |
+| MEDALLION_BRONZE_STORE | `$STATE_DIR/bronze_store` | where every landed batch is archived for replay: a folder or any fsspec/ObjectStoragePath URL (`s3://bucket/prefix`); `off`: not archived |
+| MEDALLION_BRONZE_STORE_CONN_ID | unset | the Airflow connection ObjectStoragePath reads the store's credentials from (e.g. `aws_default`) |
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ DUCKDB_WRITER_POOL = "duckdb_writer"  # DuckDB allows one writer process: every 
 
 def _hours(value: str) -> float | None:
     return None if value.strip().lower() in ("off", "never", "none", "") else float(value)
+
+
+def _store(value: str) -> str | None:
+    return None if value.strip().lower() in ("off", "none", "") else value.strip()
 
 
 def _patterns(value: str) -> tuple[str, ...]:
@@ -73,6 +79,8 @@ class Settings:
     ca_bundle: str | None
     extract_retries: int
     extract_retry_delay_s: int
+    bronze_store: str | None = None
+    bronze_store_conn_id: str | None = None
     profiles_path: Path = field(default=PROJECT_ROOT / "profiles.yml")
 
     @property
@@ -101,6 +109,12 @@ class Settings:
             "http_attempts": self.http_attempts, "concurrency": self.concurrency, "ca_bundle": self.ca_bundle,
             "work_dir": str(self.state_dir / "tmp"),
         }
+
+    def bronze_store_args(self) -> dict | None:
+        """The bronze store, as a task argument (its URL and connection id; never a secret), or None when off."""
+        if self.bronze_store is None:
+            return None
+        return {"url": self.bronze_store, "conn_id": self.bronze_store_conn_id}
 
     def dbt_env(self) -> dict[str, str]:
         """What dbt needs to find the warehouse when Cosmos runs it from a temporary copy of the project."""
@@ -135,6 +149,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         ca_bundle=env.get("MEDALLION_SALESFORCE_CA_BUNDLE") or None,
         extract_retries=int(env.get("MEDALLION_EXTRACT_RETRIES", "3")),
         extract_retry_delay_s=int(env.get("MEDALLION_EXTRACT_RETRY_DELAY_S", "15")),
+        bronze_store=_store(env.get("MEDALLION_BRONZE_STORE", str(state_dir / "bronze_store"))),
+        bronze_store_conn_id=env.get("MEDALLION_BRONZE_STORE_CONN_ID") or None,
     )
 
 
