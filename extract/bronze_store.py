@@ -8,8 +8,8 @@ transaction, so rows deduplicated away are not there), one zstd Parquet file per
 The manifest names the batch (source, object, kind, extracted_at, cursor range), its files (rows, bytes, sha256,
 columns), the object's state and the audit row the batch committed. Crash safety, in three steps:
 
-1. ``stage``: the files and ``manifest.pending.json`` are written while the batch is open (a failure here fails
-   the batch: the warehouse never holds a batch the store lacks);
+1. ``stage``: the files, and the manifest as ``<root>/_pending/<batch_id>.json``, are written while the batch is
+   open (a failure here fails the batch: the warehouse never holds a batch the store lacks);
 2. the warehouse commits the batch (rows, cursor, audit row);
 3. ``seal``: ``manifest.json`` is written and the pending one removed.
 
@@ -39,7 +39,7 @@ from extract.warehouse.bronze import Batch, BatchAudit, ObjectState
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-PENDING = "manifest.pending.json"
+PENDING_DIR = "_pending"  # <root>/_pending/<batch_id>.json: staged, not sealed (kept apart: complete() lists only it)
 FORMAT_VERSION = 1
 _CHUNK = 1 << 20
 _STATE_TIMES = ("last_extracted_at", "last_reconciled_at", "last_formula_refresh_at")
@@ -138,7 +138,7 @@ class BronzeStore:
 
     def batch_prefix(self, source: str, object_name: str, batch_id: str, extracted_at: datetime) -> str:
         for part in (source, object_name, batch_id):
-            if not part or "/" in part or part.startswith("."):
+            if not part or "/" in part or part.startswith((".", "_")):
                 raise ValueError(f"cannot name a store prefix after {part!r}")
         return posixpath.join(self.root, source, object_name, f"dt={extracted_at:%Y-%m-%d}", batch_id)
 
@@ -149,6 +149,7 @@ class BronzeStore:
         files: list[ArchivedFile] = []
         try:
             self.fs.makedirs(prefix, exist_ok=True)
+            self.fs.makedirs(posixpath.join(self.root, PENDING_DIR), exist_ok=True)
             if self.work_dir is not None:
                 self.work_dir.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(prefix="bronze-store-", dir=self.work_dir) as tmp:
@@ -170,7 +171,7 @@ class BronzeStore:
                 cursor_to=audit.cursor_to, rows=sum(f.rows for f in files), files=tuple(files),
                 state=None if state is None else _iso_times(asdict(state)), audit=audit_data,
                 dag_run_id=batch.dag_run_id, prefix=prefix)
-            self._put_atomically(posixpath.join(prefix, PENDING), manifest.to_json())
+            self._put_atomically(self._pending_path(batch.batch_id), manifest.to_json())
         except BaseException:
             self._discard(prefix)
             raise
@@ -179,7 +180,7 @@ class BronzeStore:
     def seal(self, manifest: Manifest) -> None:
         """The batch committed: its manifest now counts."""
         self._put_atomically(posixpath.join(manifest.prefix, MANIFEST), manifest.to_json())
-        self.fs.rm_file(posixpath.join(manifest.prefix, PENDING))
+        self.fs.rm_file(self._pending_path(manifest.batch_id))
 
     def seal_or_warn(self, manifest: Manifest) -> bool:
         """``seal``, never raising: a committed batch is sealed by ``complete`` later if this fails."""
@@ -197,31 +198,39 @@ class BronzeStore:
         ``statuses(batch_ids)`` gives the audit status of each batch the warehouse knows (a writer's
         ``batch_statuses``). A batch it does not know yet (open, or killed before its commit) is left alone.
         """
-        pending = self.fs.glob(posixpath.join(self.root, "*", "*", "dt=*", "*", PENDING))
         done: dict[str, list[str]] = {"sealed": [], "discarded": [], "left": []}
+        pending = self.pending()
         if not pending:
             return done
-        prefixes = {posixpath.basename(posixpath.dirname(p)): posixpath.dirname(p) for p in pending}
-        known = statuses(sorted(prefixes))
-        for batch_id, prefix in sorted(prefixes.items()):
+        known = statuses(pending)
+        for batch_id in pending:
             status = known.get(batch_id)
-            if status == "succeeded":
-                if self.fs.exists(posixpath.join(prefix, MANIFEST)):
-                    self.fs.rm_file(posixpath.join(prefix, PENDING))
-                else:
-                    self.seal(Manifest.from_json(self.fs.cat_file(posixpath.join(prefix, PENDING)), prefix))
-                done["sealed"].append(batch_id)
-            elif status is not None:
-                self._discard(prefix)
-                done["discarded"].append(batch_id)
-            else:
+            if status is None:
                 done["left"].append(batch_id)
+                continue
+            manifest = Manifest.from_json(self.fs.cat_file(self._pending_path(batch_id)))
+            prefix = self.batch_prefix(manifest.source, manifest.object, batch_id, manifest.extracted_at)
+            if status == "succeeded":
+                self.seal(Manifest.from_json(manifest.to_json(), prefix))
+                done["sealed"].append(batch_id)
+            else:
+                self._discard(prefix)
+                self.fs.rm_file(self._pending_path(batch_id))
+                done["discarded"].append(batch_id)
         if done["sealed"] or done["discarded"]:
             log.warning("bronze store %r: sealed %d committed batches, removed %d failed ones", self,
                         len(done["sealed"]), len(done["discarded"]))
         return done
 
     # --- reading -----------------------------------------------------------------------------------------------
+    def pending(self) -> list[str]:
+        """The batches staged and not sealed: open now, killed before their commit, or committed and unsealed."""
+        directory = posixpath.join(self.root, PENDING_DIR)
+        if not self.fs.exists(directory):
+            return []
+        return sorted(posixpath.basename(p)[:-len(".json")] for p in self.fs.ls(directory, detail=False)
+                      if p.endswith(".json"))
+
     def manifests(self) -> list[Manifest]:
         """Every sealed manifest, in landing order (extracted_at, batch_id)."""
         found = []
@@ -262,6 +271,9 @@ class BronzeStore:
         return target
 
     # --- internals ---------------------------------------------------------------------------------------------
+    def _pending_path(self, batch_id: str) -> str:
+        return posixpath.join(self.root, PENDING_DIR, f"{batch_id}.json")
+
     def _write_parquet(self, reader: pa.RecordBatchReader, path: Path) -> int:
         rows = 0
         writer = None

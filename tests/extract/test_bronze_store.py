@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extract.bronze_store import MANIFEST, PENDING, BronzeStore, StoreError
+from extract.bronze_store import MANIFEST, BronzeStore, StoreError
 from extract.object_extraction import ObjectWork, extract_object, extract_objects
 from extract.options import ExtractOptions
 from extract.replay import replay, replay_duckdb, run
@@ -205,14 +205,11 @@ def test_a_crash_never_lets_replay_land_an_uncommitted_batch_nor_lose_a_committe
             "bronze_store": str(store_dir)}
     store = BronzeStore.from_url(str(store_dir))
 
-    def pending() -> list[str]:
-        return sorted(posixpath.basename(posixpath.dirname(p))
-                      for p in store.fs.glob(f"{store.root}/*/*/dt=*/*/{PENDING}"))
-
     # killed after the batch's files were staged, before the warehouse committed it
     killed = run_child({**spec, "kill": {"step": "before_commit", "nth": 1}}, tmp_path / "runs", "before-commit")
     assert killed.killed, killed.log_tail()
-    [uncommitted] = pending()
+    [uncommitted] = store.pending()
+    assert store.fs.glob(f"{store.root}/salesforce/Account/dt=*/{uncommitted}/*.parquet"), "its files were staged"
     assert store.manifests() == []
     with DuckDBBronzeWriter(warehouse) as writer:
         assert writer.batch_statuses([uncommitted]) == {}
@@ -229,7 +226,7 @@ def test_a_crash_never_lets_replay_land_an_uncommitted_batch_nor_lose_a_committe
     fresh_sandbox.org.mutate("Account", "update", count=4)
     killed = run_child({**spec, "kill": {"step": "after_commit", "nth": 1}}, tmp_path / "runs", "after-commit")
     assert killed.killed, killed.log_tail()
-    [late] = [b for b in pending() if b != uncommitted]
+    [late] = [b for b in store.pending() if b != uncommitted]
     assert store.fs.glob(f"{store.root}/*/*/dt=*/{late}/{MANIFEST}") == []
     behind = tmp_path / "behind.duckdb"
     replay_duckdb(store, warehouse, "2999-01-01T00:00:00", into=behind)
