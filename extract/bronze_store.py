@@ -39,6 +39,7 @@ from extract.warehouse.bronze import Batch, BatchAudit, ObjectState
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+SUPERSEDED_DIR = "_superseded"  # <root>/_superseded/<time>.json: batches an in-place replay took off the history
 PENDING_DIR = "_pending"  # <root>/_pending/<batch_id>.json: staged, not sealed (kept apart: complete() lists only it)
 FORMAT_VERSION = 1
 _CHUNK = 1 << 20
@@ -231,11 +232,34 @@ class BronzeStore:
         return sorted(posixpath.basename(p)[:-len(".json")] for p in self.fs.ls(directory, detail=False)
                       if p.endswith(".json"))
 
-    def manifests(self) -> list[Manifest]:
-        """Every sealed manifest, in landing order (extracted_at, batch_id)."""
+    def superseded(self) -> dict[str, str]:
+        """Batches taken off the warehouse's history by an in-place replay -> which replay (its marker file)."""
+        directory = posixpath.join(self.root, SUPERSEDED_DIR)
+        if not self.fs.exists(directory):
+            return {}
+        taken: dict[str, str] = {}
+        for path in sorted(self.fs.ls(directory, detail=False)):
+            if path.endswith(".json"):
+                taken.update(dict.fromkeys(json.loads(self.fs.cat_file(path))["batches"], posixpath.basename(path)))
+        return taken
+
+    def supersede(self, batch_ids: list[str], as_of: str, stamp: str) -> None:
+        """Record that the warehouse was replayed as of ``as_of``: these later batches are no longer its history
+        (their files stay; ``manifests`` leaves them out, so the batches that re-land their rows are not doubled)."""
+        if not batch_ids:
+            return
+        self.fs.makedirs(posixpath.join(self.root, SUPERSEDED_DIR), exist_ok=True)
+        self._put_atomically(posixpath.join(self.root, SUPERSEDED_DIR, f"{stamp}.json"), json.dumps(
+            {"replayed_as_of": as_of, "batches": sorted(batch_ids)}, indent=1).encode())
+
+    def manifests(self, *, include_superseded: bool = False) -> list[Manifest]:
+        """Every sealed manifest, in landing order (extracted_at, batch_id), less superseded batches."""
         found = []
+        superseded = {} if include_superseded else self.superseded()
         for path in self.fs.glob(posixpath.join(self.root, "*", "*", "dt=*", "*", MANIFEST)):
             prefix = posixpath.dirname(path)
+            if posixpath.basename(prefix) in superseded:
+                continue
             try:
                 manifest = Manifest.from_json(self.fs.cat_file(path), prefix)
             except (ValueError, TypeError, KeyError) as error:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from extract.bronze_store import BronzeStore, Manifest, StoreError, iter_parquet
-from extract.warehouse.bronze import ObjectState
+from extract.warehouse.bronze import ObjectState, bronze_table_name
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,12 @@ def parse_as_of(text: str) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def select(manifests: list[Manifest], as_of: str) -> list[Manifest]:
+def select(manifests: list[Manifest], as_of: str, superseded: dict[str, str] | None = None) -> list[Manifest]:
     """The batches to replay for ``as_of`` (a batch id or a timestamp), in landing order."""
     ordered = sorted(manifests, key=lambda m: m.order)
+    if superseded and as_of in superseded:
+        raise StoreError(f"batch {as_of} was taken off the warehouse's history by the replay recorded in "
+                         f"_superseded/{superseded[as_of]}")
     named = next((m for m in ordered if m.batch_id == as_of), None)
     if named is not None:
         return [m for m in ordered if m.order <= named.order]
@@ -69,7 +72,7 @@ def replay(store: BronzeStore, writer, as_of: str, *, work_dir: Path | None = No
 
     ``writer`` needs ``restore_rows(table, reader)``, ``save_state(state)`` and ``record(audit)``.
     """
-    chosen = select(store.manifests(), as_of)
+    chosen = select(store.manifests(), as_of, store.superseded())
     if not chosen:
         raise StoreError(f"no batch in the store was extracted at or before {as_of!r}")
     report = ReplayReport(as_of)
@@ -112,6 +115,10 @@ def replay_duckdb(store: BronzeStore, warehouse: Path, as_of: str, *, into: Path
     try:
         with DuckDBBronzeWriter(target) as writer:
             report = replay(store, writer, as_of, work_dir=target.parent)
+        if into is None:
+            # the batches after the point leave the warehouse's history: the next runs land their rows again
+            replayed = set(report.batches)
+            store.supersede([m.batch_id for m in store.manifests() if m.batch_id not in replayed], as_of, stamp)
     except BaseException:
         for leftover in (target, target.with_name(target.name + ".wal")):
             leftover.unlink(missing_ok=True)
@@ -126,6 +133,11 @@ def replay_duckdb(store: BronzeStore, warehouse: Path, as_of: str, *, into: Path
             log.warning("the warehouse as it was is kept in %s", aside)
         target.rename(warehouse)
     return report
+
+
+def _table_of(name: str) -> str:
+    source, object_name = name.split(".", 1)
+    return bronze_table_name(object_name, source)
 
 
 def print_batches(store: BronzeStore, out=sys.stdout) -> None:
@@ -147,9 +159,12 @@ def run(store: BronzeStore, warehouse: Path, as_of: str | None, into: Path | Non
         print(f"replay failed: {error}", file=sys.stderr)
         return 2
     print(f"replayed {len(report.batches)} batches as of {as_of} into {into or warehouse}: "
-          f"{report.total_rows} rows ({', '.join(f'{t} {n}' for t, n in sorted(report.rows.items()))})")
-    for name, cursor in sorted(report.objects.items()):
-        print(f"  {name}: cursor {cursor}")
+          f"{report.total_rows} rows in {len(report.rows)} bronze tables, {len(report.objects)} objects' cursors")
+    shown = sorted(report.objects.items())
+    for name, cursor in shown[:10]:
+        print(f"  {name}: cursor {cursor}, {report.rows.get(_table_of(name), 0)} rows")
+    if len(shown) > 10:
+        print(f"  ... and {len(shown) - 10} more objects")
     print("rebuild silver and gold from it with dbt (make run runs the whole DAG on it)")
     return 0
 

@@ -242,3 +242,29 @@ def test_a_crash_never_lets_replay_land_an_uncommitted_batch_nor_lose_a_committe
         "warehouse.duckdb", "warehouse.duckdb.before"]
     aside = next(p for p in tmp_path.iterdir() if p.name.startswith("warehouse.duckdb.before-replay-"))
     assert bronze_tables(warehouse) == bronze_tables(aside)
+
+
+def test_an_in_place_replay_takes_the_later_batches_off_the_history_so_nothing_lands_twice(sandbox, client_for,
+                                                                                         tmp_path):
+    store = BronzeStore.from_url(str(tmp_path / "store"))
+    options = ExtractOptions(retry=FAST_RETRY, work_dir=tmp_path, bronze_store=store)
+    warehouse = tmp_path / "warehouse.duckdb"
+    with DuckDBBronzeWriter(warehouse) as writer:
+        for object_name in ("Account", "Contact"):
+            extract_object(client_for(sandbox), writer, object_name, options)
+    account, contact = store.manifests()
+
+    assert run(store, warehouse, account.batch_id, None, False) == 0  # the warehouse as of the Account batch
+    assert [m.batch_id for m in store.manifests()] == [account.batch_id]
+    assert [m.batch_id for m in store.manifests(include_superseded=True)] == [account.batch_id, contact.batch_id]
+    with pytest.raises(StoreError, match=f"batch {contact.batch_id} was taken off the warehouse's history"):
+        replay_duckdb(store, warehouse, contact.batch_id, into=tmp_path / "never.duckdb")
+
+    with DuckDBBronzeWriter(warehouse) as writer:  # extraction carries on: Contact lands again, in a new batch
+        assert writer.object_state("salesforce", "Contact") is None
+        again = extract_object(client_for(sandbox), writer, "Contact", options)
+    assert again.batches[0].kind == "full"
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    replay_duckdb(store, warehouse, again.batches[0].batch_id, into=rebuilt)
+    assert bronze_tables(rebuilt) == bronze_tables(warehouse)
+    assert max(versions(rebuilt, "Contact").values()) == 1, "the superseded Contact batch is not replayed too"
