@@ -9,7 +9,7 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install manifest run test sandbox bench clean crash-trials
+.PHONY: help install manifest run test sandbox bench clean crash-trials replay
 
 help:
 	@echo "make run      - run the pipeline once end to end on the embedded default (DuckDB + sandbox org)"
@@ -18,6 +18,8 @@ help:
 	@echo "make manifest - build the dbt manifest Cosmos renders the DAG from"
 	@echo "make bench    - benchmark extraction against the sandbox (about 10-15 min; sizes: scripts/bench/__init__.py)"
 	@echo "make crash-trials - kill extraction at random points, re-run, check bronze against the org (TRIALS=300 SEED=1)"
+	@echo "make replay AS_OF=<batch id|timestamp> - rebuild the warehouse's bronze from the bronze store as of then"
+	@echo "               (without AS_OF: list the archived batches; INTO=<file.duckdb> builds a copy instead)"
 	@echo "make clean    - remove local state (.medallion/) and dbt's target/"
 
 install: .venv/.installed
@@ -41,6 +43,11 @@ test: install manifest
 sandbox: install manifest
 	@$(UV) run --frozen python -m sandbox --state-dir $(STATE)/sandbox --manifest $(MANIFEST) \
 		--warehouse $(STATE)/warehouse.duckdb $(if $(SCALE),--scale $(SCALE))
+
+# Bronze as of a past batch, from the archive every landed batch is written to (.medallion/bronze_store by default;
+# MEDALLION_BRONZE_STORE). The warehouse as it was is kept beside it; rebuild silver/gold with make run or dbt.
+replay: install
+	$(UV) run --frozen python scripts/replay.py $(if $(AS_OF),--as-of "$(AS_OF)") $(if $(INTO),--into "$(INTO)")
 
 bench: install manifest
 	$(UV) run --frozen python -m scripts.bench

@@ -38,6 +38,7 @@ extraction = {
     "conn_id": settings.salesforce_conn_id,
     "warehouse": settings.warehouse(),
     "options": settings.extract_options(),
+    "bronze_store": settings.bronze_store_args(),
     "required_objects": sorted({s.object_name for s in salesforce_sources(settings.manifest_path)}),
 }
 

@@ -368,6 +368,7 @@ class _Extraction:
         job: Bulk2QueryJob | None = None
         batch: Batch | None = None
         tmp_dir = None
+        archived = None  # the batch's files in the bronze store, staged before its commit, sealed after
         try:
             if self.options.work_dir is not None:
                 self.options.work_dir.mkdir(parents=True, exist_ok=True)
@@ -423,6 +424,8 @@ class _Extraction:
             if self.bulk_unsupported:
                 new_state = new_state.with_(bulk_supported=False)
             self._account(audit, before)
+            if self.options.bronze_store is not None:
+                archived = self.options.bronze_store.stage(self.writer, batch, audit, new_state)
             self.observe("before_commit")
             self.writer.commit(batch, new_state, audit)
             self.observe("after_commit")
@@ -444,6 +447,8 @@ class _Extraction:
         finally:
             if tmp_dir is not None:
                 tmp_dir.cleanup()
+        if archived is not None:
+            self.options.bronze_store.seal_or_warn(archived)
         if job is not None:
             try:
                 job.delete()

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from extract.salesforce.client import RetryPolicy
+
+if TYPE_CHECKING:
+    from extract.bronze_store import BronzeStore
 
 
 @dataclass(frozen=True)
@@ -38,3 +42,5 @@ class ExtractOptions:
     include: tuple[str, ...] = ("*",)
     exclude: tuple[str, ...] = ()
     work_dir: Path | None = None  # where result pages wait for landing (default: the system temp dir)
+    # Every committed batch is also archived here (extract/bronze_store.py), for replay; None: not archived.
+    bronze_store: BronzeStore | None = None

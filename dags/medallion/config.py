@@ -31,6 +31,8 @@ Values travel as arguments from here on: the DAG passes what a task needs as its
 | MEDALLION_ERP_ARCHIVE_DIR | `$ERP_DROP_DIR/archive` | where landed files are moved |
 | MEDALLION_ERP_LOOKBACK_MINUTES | `5` | ERP database and API reads start this long before their cursor |
 | MEDALLION_ERP_PAGE_ROWS | `50000` | ERP rows per landed page |
+| MEDALLION_BRONZE_STORE | `$STATE_DIR/bronze_store` | where every landed batch is archived for replay: a folder or any fsspec/ObjectStoragePath URL (`s3://bucket/prefix`); `off`: not archived |
+| MEDALLION_BRONZE_STORE_CONN_ID | unset | the Airflow connection ObjectStoragePath reads the store's credentials from (e.g. `aws_default`) |
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ DUCKDB_WRITER_POOL = "duckdb_writer"  # DuckDB allows one writer process: every 
 
 def _hours(value: str) -> float | None:
     return None if value.strip().lower() in ("off", "never", "none", "") else float(value)
+
+
+def _store(value: str) -> str | None:
+    return None if value.strip().lower() in ("off", "none", "") else value.strip()
 
 
 def _patterns(value: str) -> tuple[str, ...]:
@@ -85,6 +91,8 @@ class Settings:
     erp_archive_dir: Path | None = None
     erp_lookback_minutes: float = 5.0
     erp_page_rows: int = 50_000
+    bronze_store: str | None = None
+    bronze_store_conn_id: str | None = None
     profiles_path: Path = field(default=PROJECT_ROOT / "profiles.yml")
 
     @property
@@ -123,6 +131,11 @@ class Settings:
             "options": {"lookback_s": self.erp_lookback_minutes * 60, "page_rows": self.erp_page_rows,
                         "http_attempts": self.http_attempts, "work_dir": str(self.state_dir / "tmp")},
         }
+    def bronze_store_args(self) -> dict | None:
+        """The bronze store, as a task argument (its URL and connection id; never a secret), or None when off."""
+        if self.bronze_store is None:
+            return None
+        return {"url": self.bronze_store, "conn_id": self.bronze_store_conn_id}
 
     def dbt_env(self) -> dict[str, str]:
         """What dbt needs to find the warehouse when Cosmos runs it from a temporary copy of the project."""
@@ -163,6 +176,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         erp_archive_dir=Path(env["MEDALLION_ERP_ARCHIVE_DIR"]) if env.get("MEDALLION_ERP_ARCHIVE_DIR") else None,
         erp_lookback_minutes=float(env.get("MEDALLION_ERP_LOOKBACK_MINUTES", "5")),
         erp_page_rows=int(env.get("MEDALLION_ERP_PAGE_ROWS", "50000")),
+        bronze_store=_store(env.get("MEDALLION_BRONZE_STORE", str(state_dir / "bronze_store"))),
+        bronze_store_conn_id=env.get("MEDALLION_BRONZE_STORE_CONN_ID") or None,
     )
 
 

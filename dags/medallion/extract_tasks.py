@@ -9,6 +9,7 @@ fatal for the others; anything else is raised for Airflow's retries with backoff
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,6 +46,27 @@ def open_writer(warehouse: dict):
     return DuckDBBronzeWriter(Path(warehouse["duckdb_path"]))
 
 
+def open_bronze_store(store: dict | None, options: dict | None = None):
+    """The bronze store the DAG names (config.py: MEDALLION_BRONZE_STORE), or None when archiving is off.
+
+    Through Airflow's ObjectStoragePath, so an S3/GCS/... URL takes its credentials from the Airflow connection
+    ``conn_id``; a scheme Airflow has no filesystem for is opened by fsspec directly (memory://, ...).
+    """
+    if not store:
+        return None
+    from airflow.sdk import ObjectStoragePath
+
+    from extract.bronze_store import BronzeStore
+
+    work_dir = Path(options["work_dir"]) if options and options.get("work_dir") else None
+    path = ObjectStoragePath(store["url"], conn_id=store.get("conn_id"))
+    try:
+        fs = path.fs
+    except ValueError:  # "No filesystem registered for scheme ...": not one of Airflow's
+        return BronzeStore.from_url(store["url"], work_dir=work_dir)
+    return BronzeStore(fs, path.path, work_dir=work_dir)
+
+
 def salesforce_client(conn_id: str, options: dict):
     from extract.salesforce.client import RetryPolicy, SalesforceClient
     from medallion.connections import salesforce_credentials
@@ -78,6 +100,9 @@ def plan_salesforce_cycle(extraction: dict, **context) -> list[dict]:
     try:
         client = salesforce_client(extraction["conn_id"], options)
         with open_writer(extraction["warehouse"]) as writer:
+            store = open_bronze_store(extraction.get("bronze_store"), options)
+            if store is not None:  # batches a crash left committed but unsealed get their manifest now
+                store.complete(writer.batch_statuses)
             plan = plan_cycle(client, writer, extract_options(options),
                               required=tuple(extraction.get("required_objects", ())), dag_run_id=context["run_id"])
     except Exception as error:
@@ -118,8 +143,10 @@ def extract_salesforce_objects(extraction: dict, shard: dict, **context) -> list
             raise replacement from None
         raise
     works = [ObjectWork.from_dict(item) for item in shard["work"]]
+    store = open_bronze_store(extraction.get("bronze_store"), options)
     with open_writer(extraction["warehouse"]) as writer:
-        results = extract_objects(client, writer, works, extract_options(options), dag_run_id=context["run_id"],
+        results = extract_objects(client, writer, works, replace(extract_options(options), bronze_store=store),
+                                  dag_run_id=context["run_id"],
                                   concurrency=options.get("concurrency", 4))
     for work, outcome in results:
         if isinstance(outcome, ObjectNotAccessibleError):  # audited as skipped by the library

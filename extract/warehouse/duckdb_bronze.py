@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -25,6 +27,9 @@ from extract.warehouse.bronze import (
     ObjectState,
     audit_values,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -494,6 +499,48 @@ class DuckDBBronzeWriter:
         except BaseException:
             self.con.execute("rollback")
             raise
+
+    # --- the bronze store (extract/bronze_store.py) and replay (extract/replay.py) ------------------------------
+    def landed_rows(self, batch: Batch) -> Iterator[tuple[str, pa.RecordBatchReader]]:
+        """What the open batch has landed, per bronze table, read inside its transaction (before commit): the
+        rows it appended to its object's table and the tombstones it recorded. Consume each reader before the next."""
+        for table in (batch.bronze_table, TOMBSTONES_TABLE):
+            if not self.bronze_columns(table):
+                continue
+            relation = self.con.sql(
+                f"select * from bronze.{quote_ident(table)} where _extracted_at = ? and _batch_id = ?",
+                params=[batch.extracted_at, batch.batch_id])
+            reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch  # DuckDB 2 / 1.x
+            yield table, reader(50_000)
+
+    def restore_rows(self, table: str, rows: pa.RecordBatchReader) -> int:
+        """Replay: append archived rows to a bronze table (by column name), creating it or adding the columns it
+        lacks (metadata columns with their types, the object's fields as VARCHAR). Returns the rows appended."""
+        names = list(rows.schema.names)
+        existing = self.bronze_columns(table)
+        self._columns = None
+        typed = {c: METADATA_COLUMNS.get(c, "VARCHAR") for c in names}
+        if not existing:
+            self.con.execute(f"create table bronze.{quote_ident(table)} ("
+                             + ", ".join(f"{quote_ident(c)} {t}" for c, t in typed.items()) + ")")
+        for column in names:
+            if existing and column not in existing:
+                self.con.execute(f"alter table bronze.{quote_ident(table)} add column {quote_ident(column)} "
+                                 f"{typed[column]}")
+        columns = ", ".join(quote_ident(c) for c in names)
+        self.con.register("_restore_rows", rows)
+        try:
+            return int(self.con.execute(f"insert into bronze.{quote_ident(table)} ({columns}) "
+                                        f"select {columns} from _restore_rows").fetchone()[0])
+        finally:
+            self.con.unregister("_restore_rows")
+
+    def batch_statuses(self, batch_ids: list[str]) -> dict[str, str]:
+        """The audit status of each of these batches the warehouse knows (committed: 'succeeded')."""
+        if not batch_ids:
+            return {}
+        return dict(self.con.execute("select batch_id, status from audit.extract_batches "
+                                     "where list_contains(?, batch_id)", [list(batch_ids)]).fetchall())
 
     def _insert_audit(self, audit: BatchAudit) -> None:
         placeholders = ", ".join("?" for _ in AUDIT_COLUMNS)

@@ -26,6 +26,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from extract.bronze_store import BronzeStore
 from extract.object_extraction import ObjectWork, extract_object, extract_objects
 from extract.options import ExtractOptions
 from extract.plan import plan_cycle
@@ -65,10 +66,11 @@ class KillingObserver:
 
 
 def options_for(spec: dict, route: str, **more) -> ExtractOptions:
+    store = spec.get("bronze_store")  # optional: batches archived there too (tests/extract/test_bronze_store.py)
     return ExtractOptions(
         retry=RETRY, work_dir=Path(spec["work_dir"]), lookback=timedelta(seconds=spec["lookback_s"]),
         rest_max_rows=0 if route == "bulk" else 1_000_000, bulk_page_rows=spec["bulk_page_rows"],
-        bulk_poll_max_s=0.2, **more)
+        bulk_poll_max_s=0.2, bronze_store=BronzeStore.from_url(store) if store else None, **more)
 
 
 def main(argv: list[str]) -> int:
