@@ -130,7 +130,9 @@ class Settings:
             "archive_dir": str(self.erp_archive_dir or self.erp_drop_dir / "archive") if self.erp_drop_dir else None,
             "options": {"lookback_s": self.erp_lookback_minutes * 60, "page_rows": self.erp_page_rows,
                         "http_attempts": self.http_attempts, "work_dir": str(self.state_dir / "tmp")},
+            "bronze_store": self.bronze_store_args(),
         }
+
     def bronze_store_args(self) -> dict | None:
         """The bronze store, as a task argument (its URL and connection id; never a secret), or None when off."""
         if self.bronze_store is None:

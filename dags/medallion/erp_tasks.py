@@ -15,12 +15,15 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-def erp_options(args: dict):
+def erp_options(args: dict, store: dict | None = None):
+    """The library's ErpOptions from the task argument; ``store``: the bronze store every batch is archived in."""
     from extract.erp.options import ErpOptions
+    from medallion.extract_tasks import open_bronze_store
 
     return ErpOptions(lookback=timedelta(seconds=args["lookback_s"]), page_rows=args["page_rows"],
                       api_attempts=args["http_attempts"],
-                      work_dir=Path(args["work_dir"]) if args.get("work_dir") else None)
+                      work_dir=Path(args["work_dir"]) if args.get("work_dir") else None,
+                      bronze_store=open_bronze_store(store, args))
 
 
 def erp_connection_exists(conn_id: str, what: str) -> bool:
@@ -90,7 +93,8 @@ def extract_erp_database(erp: dict, warehouse: dict, **context) -> list[dict]:
     except Exception as error:
         _fail_permanent(error)
     with open_writer(warehouse) as writer:
-        results = extract_tables(reader, writer, options=erp_options(erp["options"]), dag_run_id=context["run_id"])
+        results = extract_tables(reader, writer, options=erp_options(erp["options"], erp.get("bronze_store")),
+                                 dag_run_id=context["run_id"])
     return _outcome("ERP tables", results)
 
 
@@ -101,7 +105,7 @@ def extract_erp_files(erp: dict, warehouse: dict, **context) -> list[dict]:
 
     with open_writer(warehouse) as writer:
         results = extract_drops(writer, Path(erp["drop_dir"]), Path(erp["archive_dir"]),
-                                erp_options(erp["options"]), dag_run_id=context["run_id"])
+                                erp_options(erp["options"], erp.get("bronze_store")), dag_run_id=context["run_id"])
     if not results:
         log.info("no ready ERP file in %s", erp["drop_dir"])
     return _outcome("ERP files", results)
@@ -114,7 +118,7 @@ def extract_erp_api(erp: dict, warehouse: dict, **context) -> list[dict]:
     from medallion.connections import erp_api_config
     from medallion.extract_tasks import open_writer
 
-    options = erp_options(erp["options"])
+    options = erp_options(erp["options"], erp.get("bronze_store"))
     try:
         config = erp_api_config(erp["api_conn_id"])
     except Exception as error:

@@ -163,7 +163,7 @@ def extract_resource(client: ErpApiClient, writer, resource: Resource | str, opt
     spec = BatchSpec(source, resource.name, "incremental" if state.cursor_value else "full", "api", resource.key,
                      resource.cursor, dag_run_id, state.cursor_value)
     return run_batch(writer, spec, read, lambda batch, page: writer.land_changes(batch, page.path, dedup),
-                     on_success, work_dir=options.work_dir, observer=observer, account=account)
+                     on_success, work_dir=options.work_dir, observer=observer, store=options.bronze_store, account=account)
 
 
 def extract_resources(client: ErpApiClient, writer, resources: list[str] | None = None,

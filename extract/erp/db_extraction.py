@@ -67,7 +67,7 @@ def extract_table(reader: DuckDBReader | PostgresReader, writer, table: ErpTable
     spec = BatchSpec(source, table.name, "incremental" if state.cursor_value else "full", "sql",
                      table.key_field, CURSOR, dag_run_id, state.cursor_value)
     return run_batch(writer, spec, read, lambda batch, page: writer.land_changes(batch, page.path, dedup),
-                     on_success, work_dir=options.work_dir, observer=observer)
+                     on_success, work_dir=options.work_dir, observer=observer, store=options.bronze_store)
 
 
 def extract_tables(reader: DuckDBReader | PostgresReader, writer, tables: Iterable[str] | None = None,

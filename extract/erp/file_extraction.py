@@ -234,7 +234,7 @@ def land_file(writer, ready: ReadyFile, archive_dir: Path, options: ErpOptions |
                 lambda _: (QUARANTINE_COLUMNS, [parse().quarantine]),
                 lambda batch, page: writer.land_changes(batch, page.path, DedupWindow(None, None, None)),
                 lambda batch, audit: _note(audit, f"{name}: {audit.rows_received} records quarantined"),
-                work_dir=options.work_dir, observer=observer))
+                work_dir=options.work_dir, observer=observer, store=options.bronze_store))
 
         def on_success(batch: Batch, audit: BatchAudit) -> ObjectState:
             result = parse()
@@ -254,7 +254,7 @@ def land_file(writer, ready: ReadyFile, archive_dir: Path, options: ErpOptions |
             writer, BatchSpec(FILES_SOURCE, fmt.kind, "file", "file", fmt.key_field, None, dag_run_id),
             lambda _: (fmt.bronze_columns, [parse().good] if parse().good else []),
             lambda batch, page: writer.land_changes(batch, page.path, None),
-            on_success, work_dir=options.work_dir, observer=observer))
+            on_success, work_dir=options.work_dir, observer=observer, store=options.bronze_store))
     landed[sha256] = ObjectState(FILES_SOURCE, LEDGER_PREFIX + sha256, cursor_value=name,
                                  last_batch_id=audits[-1].batch_id)
     if observer:

@@ -52,10 +52,12 @@ def run_batch(writer, spec: BatchSpec, read: Callable[[Path], tuple[tuple[str, .
               land: Callable[[Batch, Page], tuple[int, int]],
               on_success: Callable[[Batch, BatchAudit], ObjectState | None], *,
               work_dir: Path | None = None, observer: Observer | None = None,
-              account: Callable[[BatchAudit], None] | None = None) -> BatchAudit:
+              account: Callable[[BatchAudit], None] | None = None, store=None) -> BatchAudit:
     """Read ``read(directory)``'s (columns, pages), land each with ``land``, commit with ``on_success``'s state.
 
     Returns the audit row (status succeeded); on failure rolls back, records a failed audit row and raises.
+    With a bronze ``store`` (extract/bronze_store.py), what the batch landed is staged there before the commit and
+    its manifest sealed after it, as for Salesforce batches.
     """
     observe = observer or (lambda step: None)
     audit = BatchAudit(batch_id="", source=spec.source, object_name=spec.object_name, kind=spec.kind,
@@ -63,6 +65,7 @@ def run_batch(writer, spec: BatchSpec, read: Callable[[Path], tuple[tuple[str, .
                        bronze_table=bronze_table_name(spec.object_name, spec.source), started_at=_utcnow(),
                        cursor_field=spec.cursor_field, cursor_from=spec.cursor_from)
     batch: Batch | None = None
+    archived = None
     if work_dir is not None:
         work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"{WORK_DIR_PREFIX}{os.getpid()}-{spec.source}-{spec.object_name}-",
@@ -92,6 +95,8 @@ def run_batch(writer, spec: BatchSpec, read: Callable[[Path], tuple[tuple[str, .
             if account:
                 account(audit)
             audit.finished_at = _utcnow()
+            if store is not None:
+                archived = store.stage(writer, batch, audit, state)
             observe("before_commit")
             writer.commit(batch, state, audit)
             observe("after_commit")
@@ -107,6 +112,8 @@ def run_batch(writer, spec: BatchSpec, read: Callable[[Path], tuple[tuple[str, .
             except Exception as audit_error:  # never let the audit hide the real failure
                 log.error("%s.%s: could not record the failed batch: %s", spec.source, spec.object_name, audit_error)
             raise
+    if archived is not None:
+        store.seal_or_warn(archived)
     log.info("%s.%s %s via %s: %d rows received, %d landed (%d deleted), %d pages, %d API calls, %d retries, "
              "cursor %s -> %s, %.2fs%s", spec.source, spec.object_name, audit.kind, audit.route, audit.rows_received,
              audit.rows_landed, audit.rows_deleted, audit.pages, audit.api_calls, audit.retries, audit.cursor_from,

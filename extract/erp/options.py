@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from extract.bronze_store import BronzeStore
 
 DATABASE_SOURCE = "erp"  # bronze.erp__<table>
 FILES_SOURCE = "erp_files"  # bronze.erp_files__<kind>, bronze.erp_files__quarantine
@@ -24,3 +28,5 @@ class ErpOptions:
     api_connect_timeout_s: float = 10.0
     api_read_timeout_s: float = 60.0
     work_dir: Path | None = None  # where pages wait for landing (default: the system temp dir)
+    # Every committed batch is also archived here (extract/bronze_store.py), for replay; None: not archived.
+    bronze_store: BronzeStore | None = None
