@@ -22,7 +22,7 @@ Landing a result page (CSV with a header, UTF-8, RFC 4180 quoting, empty -> NULL
         ``insert ... select from read_csv``; PostgreSQL: ``COPY FROM STDIN``; Snowflake: PUT + COPY INTO).
     ``_page_source(batch, page, columns) -> str | None``: a relation the page can be selected from as it is,
         without a temp table (DuckDB's ``read_csv(...)``: the fast path of a full extraction), else None.
-    ``_drop_temp(name)``.
+    ``_drop_temp(name)``; ``_analyze_temp(name)``: statistics for a temp table about to be joined (PostgreSQL).
 
 Dialect
     ``TYPES``: the warehouse's names of the neutral types varchar, timestamp, bigint, integer, double, boolean.
@@ -152,6 +152,9 @@ class SqlBronzeWriter:
 
     def _drop_temp(self, name: str) -> None:
         self._execute(f"drop table if exists {name}")
+
+    def _analyze_temp(self, name: str) -> None:
+        pass
 
     def _latest_per_id(self, columns: str, table: str, where: str, order: str) -> str:
         """One row per id (its latest version by ``order``) of ``table`` rows matching ``where``."""
@@ -327,10 +330,14 @@ class SqlBronzeWriter:
                 f"got {header[:5]}..., expected {list(columns[:5])}...")
         return True
 
-    def _stage(self, name: str, batch: Batch, page: Path, columns: Sequence[str]) -> int:
-        """The page as temp table ``name`` (its columns in lower case); returns its rows."""
+    def _stage(self, name: str, batch: Batch, page: Path, columns: Sequence[str], joined: bool = True) -> int:
+        """The page as temp table ``name`` (its columns in lower case); returns its rows. ``joined``: it will be
+        joined with bronze (the planner may need its statistics)."""
         self._create_temp(name, [c.lower() for c in columns])
-        return self._copy_into(name, batch, page, columns)
+        rows = self._copy_into(name, batch, page, columns)
+        if joined:
+            self._analyze_temp(name)
+        return rows
 
     def _meta(self, batch: Batch, kind: str) -> str:
         return (f"{quote_literal(batch.batch_id)}, cast({quote_literal(batch.extracted_at.isoformat(sep=' '))} "
@@ -351,7 +358,7 @@ class SqlBronzeWriter:
                 landed = self._count(f"insert into {table} ({target}) select *, {self._meta(batch, CHANGE)} "
                                      f"from {source}")
                 return landed, landed
-            self._stage("_page", batch, page, batch.columns)
+            self._stage("_page", batch, page, batch.columns, joined=False)
             landed = self._count(f"insert into {table} ({target}) select *, {self._meta(batch, CHANGE)} from _page")
             self._drop_temp("_page")
             return landed, landed
@@ -408,6 +415,7 @@ class SqlBronzeWriter:
         live = "and coalesce(lower(l.isdeleted), 'false') <> 'true'" if has_is_deleted else ""
         columns = f"id, {c} as stamp, {'isdeleted' if has_is_deleted else 'null as isdeleted'}, _extracted_at"
         latest = self._latest_per_id(columns, table, "id is not null", self._latest_order(c))
+        self._analyze_temp("_scan_ids")
         inserted = self._count(
             f"""
             insert into bronze.{TOMBSTONES_TABLE}
