@@ -46,6 +46,7 @@ class PostgresBronzeWriter(SqlBronzeWriter):
         self.con = psycopg.connect(conninfo, autocommit=True, **connect_kwargs)
         self._side: psycopg.Connection | None = None
         self._side_lock = threading.Lock()
+        self._named_cursors = 0  # server-side cursors opened (each gets its own name)
         super().__init__()
 
     def close(self) -> None:
@@ -110,10 +111,11 @@ class PostgresBronzeWriter(SqlBronzeWriter):
 
     def _arrow_reader(self, sql: str, params: Sequence):
         # a server-side cursor inside the open batch: the batch's rows stream, never all in memory at once
-        cursor = self.con.cursor(name="landed_rows")
+        self._named_cursors += 1
+        cursor = self.con.cursor(name=f"landed_rows_{self._named_cursors}")
         cursor.itersize = ARROW_CHUNK_ROWS
         cursor.execute(to_pyformat(sql), list(params))
-        return arrow_from_cursor(cursor)
+        return arrow_from_cursor(cursor, on_done=cursor.close)
 
     def _append_arrow(self, table: str, names: Sequence[str], rows) -> int:
         columns = ", ".join(quote_ident(c) for c in names)

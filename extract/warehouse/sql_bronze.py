@@ -118,17 +118,22 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def arrow_from_cursor(cursor) -> pa.RecordBatchReader:
-    """A DB-API cursor's rows as Arrow batches: _extracted_at a timestamp, every other column text (bronze's types)."""
+def arrow_from_cursor(cursor, on_done=None) -> pa.RecordBatchReader:
+    """A DB-API cursor's rows as Arrow batches: _extracted_at a timestamp, every other column text (bronze's types).
+    ``on_done()`` runs once the rows are exhausted (e.g. to close a server-side cursor)."""
     import pyarrow as pa
 
     names = [d[0] for d in cursor.description]
     schema = pa.schema([(n, pa.timestamp("us") if n == "_extracted_at" else pa.string()) for n in names])
 
     def batches():
-        while rows := cursor.fetchmany(ARROW_CHUNK_ROWS):
-            yield pa.RecordBatch.from_arrays(
-                [pa.array([r[i] for r in rows], type=f.type) for i, f in enumerate(schema)], schema=schema)
+        try:
+            while rows := cursor.fetchmany(ARROW_CHUNK_ROWS):
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array([r[i] for r in rows], type=f.type) for i, f in enumerate(schema)], schema=schema)
+        finally:
+            if on_done is not None:
+                on_done()
     return pa.RecordBatchReader.from_batches(schema, batches())
 
 
