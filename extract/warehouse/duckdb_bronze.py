@@ -75,6 +75,15 @@ create table if not exists bronze.{TOMBSTONES_TABLE} (
     _source varchar not null
 )
 """
+ORGS_DDL = """
+create table if not exists state.salesforce_orgs (
+    source varchar primary key,
+    org_id varchar not null,
+    instance_url varchar,
+    first_seen_at timestamp not null,
+    last_seen_at timestamp not null
+)
+"""
 AUDIT_TYPES = {
     "started_at": "timestamp", "finished_at": "timestamp", "extracted_at": "timestamp", "duration_s": "double",
     "rows_received": "bigint", "rows_landed": "bigint", "rows_deleted": "bigint", "tombstones": "bigint",
@@ -118,7 +127,7 @@ class DuckDBBronzeWriter:
         self.con.execute("set enable_progress_bar = false")
         for schema in ("bronze", "state", "audit"):
             self.con.execute(f"create schema if not exists {schema}")
-        for ddl in (STATE_DDL, WINDOW_KEYS_DDL, OPEN_JOBS_DDL, TOMBSTONES_DDL, AUDIT_DDL):
+        for ddl in (STATE_DDL, WINDOW_KEYS_DDL, OPEN_JOBS_DDL, TOMBSTONES_DDL, AUDIT_DDL, ORGS_DDL):
             self.con.execute(ddl)
         # State written by an earlier version lacks columns: it is dropped, so every object is read again in full
         # once, deduplicated against what bronze already holds (safe: nothing lands twice, nothing is missed).
@@ -169,6 +178,18 @@ class DuckDBBronzeWriter:
     def save_state(self, state: ObjectState) -> None:
         """Save state outside a batch (e.g. that Bulk cannot query an object)."""
         self._save_state(state)
+
+    def org_id(self, source: str) -> str | None:
+        """The organization Id whose records ``source`` holds (None before its first extraction)."""
+        row = self.con.execute("select org_id from state.salesforce_orgs where source = ?", [source]).fetchone()
+        return row[0] if row else None
+
+    def remember_org(self, source: str, org_id: str, instance_url: str | None) -> None:
+        """Record (committed at once, outside any batch) that ``source`` holds org ``org_id``; never changes it."""
+        self.con.execute(
+            "insert into state.salesforce_orgs values (?, ?, ?, now(), now()) on conflict (source) do update "
+            "set instance_url = excluded.instance_url, last_seen_at = excluded.last_seen_at",
+            [source, org_id, instance_url])
 
     def open_jobs(self, source: str, object_name: str) -> list[str]:
         return [r[0] for r in self.con.execute(
@@ -329,9 +350,10 @@ class DuckDBBronzeWriter:
             ) l
             where not exists (select 1 from _scan_ids s where s.id = l.id) {live}
               and not exists (select 1 from bronze.{TOMBSTONES_TABLE} t
-                              where t.object_name = ? and t.id = l.id and t._extracted_at > l._extracted_at)
+                              where t.object_name = ? and t._source = ? and t.id = l.id
+                                and t._extracted_at > l._extracted_at)
             """, [batch.object_name, batch.batch_id, batch.extracted_at, batch.source,
-                  batch.object_name]).fetchone()[0]
+                  batch.object_name, batch.source]).fetchone()[0]
         return int(inserted)
 
     def land_refresh(self, batch: Batch, page: Path, kind: str) -> tuple[int, int]:
@@ -376,7 +398,8 @@ class DuckDBBronzeWriter:
             [batch.extracted_at, batch.batch_id]).fetchone()
         return highest, int(deleted_rows or 0)
 
-    def live_count(self, object_name: str, table: str, cursor_field: str | None) -> int | None:
+    def live_count(self, object_name: str, table: str, cursor_field: str | None,
+                   source: str = "salesforce") -> int | None:
         """Records whose latest landed version is live and not found gone: what the org's live count should be."""
         columns = self.bronze_columns(table)
         if not columns:
@@ -389,10 +412,11 @@ class DuckDBBronzeWriter:
             select count(*) from (
                 select id from bronze.{quote_ident(table)}
                 where id is not null
-                  and id not in (select t.id from bronze.{TOMBSTONES_TABLE} t where t.object_name = ?)
+                  and id not in (select t.id from bronze.{TOMBSTONES_TABLE} t
+                                 where t.object_name = ? and t._source = ?)
                 group by id {live}
             )
-            """, [object_name]).fetchone()[0])
+            """, [object_name, source]).fetchone()[0])
 
     def save_states(self, states: list[ObjectState]) -> None:
         """Several objects' state in one transaction (the plan's reconciliations that found nothing to do)."""
@@ -428,8 +452,8 @@ class DuckDBBronzeWriter:
             f"and _change_kind = '{CHANGE}' and {k} is not null and {c} is not null", key + params)
         return int(self.con.execute(
             f"select count(distinct id) from state.salesforce_window_keys where source = ? and object_name = ? "
-            f"and id not in (select id from bronze.{TOMBSTONES_TABLE} where object_name = ?)",
-            key + [batch.object_name]).fetchone()[0])
+            f"and id not in (select id from bronze.{TOMBSTONES_TABLE} where object_name = ? and _source = ?)",
+            key + [batch.object_name, batch.source]).fetchone()[0])
 
     def dedup_since(self, source: str, object_name: str, window_start: str | None) -> datetime | None:
         """The earliest batch that may hold change rows with cursor >= window_start (None: look at all)."""
@@ -448,8 +472,8 @@ class DuckDBBronzeWriter:
         since_sql, params = ("and _extracted_at >= ?", [since]) if since is not None else ("", [])
         return int(self.con.execute(
             f"select count(distinct {k}) from {table} where _change_kind = '{CHANGE}' and {c} >= ? {since_sql} "
-            f"and {k} not in (select id from bronze.{TOMBSTONES_TABLE} where object_name = ?)",
-            [window_start, *params, batch.object_name]).fetchone()[0])
+            f"and {k} not in (select id from bronze.{TOMBSTONES_TABLE} where object_name = ? and _source = ?)",
+            [window_start, *params, batch.object_name, batch.source]).fetchone()[0])
 
     def commit(self, batch: Batch, state: ObjectState | None, audit: BatchAudit) -> None:
         """Commit the batch's rows, the object's new state and the batch's audit row together."""
