@@ -32,8 +32,9 @@ manifest: $(MANIFEST)
 $(MANIFEST): .venv/.installed $(DBT_SOURCES)
 	$(UV) run --frozen dbt parse --quiet
 
+# ORGS=2 serves the sandbox's second org and extracts both (MEDALLION_LOCAL_ORGS).
 run: install manifest
-	$(UV) run --frozen python scripts/run_local.py
+	$(if $(ORGS),MEDALLION_LOCAL_ORGS=$(ORGS)) $(UV) run --frozen python scripts/run_local.py
 
 test: install manifest
 	$(UV) run --frozen pytest

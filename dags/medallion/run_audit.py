@@ -128,34 +128,48 @@ def rows_per_table(con) -> dict[str, int]:
             for schema, name in tables}
 
 
+EXTRACTION_KEYS = ("objects_extracted", "objects_unchanged", "objects_skipped", "objects_failed", "rows_landed",
+                   "rows_received", "bytes", "api_calls", "bulk_jobs", "deletes_seen", "tombstones",
+                   "formula_rows_refreshed", "retries", "reconciliations", "routes")
+# An object is one per source (org): Account of two orgs is two objects.
+EXTRACTION_FIGURES = """
+    count(distinct source || '.' || object_name) filter (where status = 'succeeded' and kind in ('full', 'incremental')),
+    count(distinct source || '.' || object_name) filter (where kind = 'probe' and status = 'unchanged'),
+    count(distinct source || '.' || object_name) filter (where status = 'skipped'),
+    count(distinct source || '.' || object_name) filter (where status = 'failed'),
+    coalesce(sum(rows_landed) filter (where status = 'succeeded'), 0),
+    coalesce(sum(rows_received) filter (where status = 'succeeded' and kind in ('full', 'incremental')), 0),
+    coalesce(sum(bytes), 0), coalesce(sum(api_calls), 0), coalesce(sum(bulk_jobs), 0),
+    coalesce(sum(rows_deleted) filter (where status = 'succeeded'), 0),
+    coalesce(sum(tombstones) filter (where status = 'succeeded'), 0),
+    coalesce(sum(rows_landed) filter (where status = 'succeeded' and kind = 'formula_refresh'), 0),
+    coalesce(sum(retries), 0),
+    count(*) filter (where status = 'succeeded' and kind = 'reconcile'),
+    string_agg(distinct route, ',') filter (where kind in ('full', 'incremental') and status = 'succeeded')
+"""
+
+
+def _table_exists(con, schema: str, table: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                            "and table_name = ?", [schema, table]).fetchone()[0])
+
+
 def extraction_summary(con, run_id: str) -> dict:
-    """Per run, from audit.extract_batches: what extraction did, summed over every object."""
-    exists = con.execute("select count(*) from information_schema.tables where table_schema='audit' "
-                         "and table_name='extract_batches'").fetchone()[0]
-    if not exists:
+    """Per run, from audit.extract_batches: what extraction did, summed over every object of every source, and
+    under ``sources`` per source (each Salesforce org with its organization Id from state.salesforce_orgs)."""
+    if not _table_exists(con, "audit", "extract_batches"):
         return {}
-    row = con.execute(
-        """
-        select
-            count(distinct object_name) filter (where status = 'succeeded' and kind in ('full', 'incremental')),
-            count(distinct object_name) filter (where kind = 'probe' and status = 'unchanged'),
-            count(distinct object_name) filter (where status = 'skipped'),
-            count(distinct object_name) filter (where status = 'failed'),
-            coalesce(sum(rows_landed) filter (where status = 'succeeded'), 0),
-            coalesce(sum(rows_received) filter (where status = 'succeeded' and kind in ('full', 'incremental')), 0),
-            coalesce(sum(bytes), 0), coalesce(sum(api_calls), 0), coalesce(sum(bulk_jobs), 0),
-            coalesce(sum(rows_deleted) filter (where status = 'succeeded'), 0),
-            coalesce(sum(tombstones) filter (where status = 'succeeded'), 0),
-            coalesce(sum(rows_landed) filter (where status = 'succeeded' and kind = 'formula_refresh'), 0),
-            coalesce(sum(retries), 0),
-            count(*) filter (where status = 'succeeded' and kind = 'reconcile'),
-            string_agg(distinct route, ',') filter (where kind in ('full', 'incremental') and status = 'succeeded')
-        from audit.extract_batches where dag_run_id = ?
-        """, [run_id]).fetchone()
-    keys = ("objects_extracted", "objects_unchanged", "objects_skipped", "objects_failed", "rows_landed",
-            "rows_received", "bytes", "api_calls", "bulk_jobs", "deletes_seen", "tombstones",
-            "formula_rows_refreshed", "retries", "reconciliations", "routes")
-    return dict(zip(keys, row))
+    row = con.execute(f"select {EXTRACTION_FIGURES} from audit.extract_batches where dag_run_id = ?",
+                      [run_id]).fetchone()
+    summary = dict(zip(EXTRACTION_KEYS, row))
+    org_ids = dict(con.execute("select source, org_id from state.salesforce_orgs").fetchall()) if _table_exists(
+        con, "state", "salesforce_orgs") else {}
+    summary["sources"] = {
+        source: {**dict(zip(EXTRACTION_KEYS, figures)), "org_id": org_ids.get(source)}
+        for source, *figures in con.execute(
+            f"select source, {EXTRACTION_FIGURES} from audit.extract_batches where dag_run_id = ? "
+            "group by source order by source", [run_id]).fetchall()}
+    return summary
 
 
 def dbt_test_counts(manifest_path: Path, succeeded_tasks: set[str]) -> tuple[int, int]:
@@ -243,6 +257,11 @@ def audit_dag_run(warehouse: dict, manifest_path: str, hightouch_conn_id: str | 
         summary.rows_per_layer["bronze"], summary.rows_per_layer["silver"], summary.rows_per_layer["gold"],
         summary.quarantined_rows, summary.dbt_tests_passed, summary.dbt_tests_total, summary.records_synced,
         summary.records_failed_to_sync)
+    for source, figures in (extraction.get("sources") or {}).items():
+        log.info("source %s (org %s): %s objects extracted, %s unchanged, %s skipped, %s failed; %s rows landed; "
+                 "%s API calls, %s Bulk jobs", source, figures.get("org_id") or "-", figures["objects_extracted"],
+                 figures["objects_unchanged"], figures["objects_skipped"], figures["objects_failed"],
+                 figures["rows_landed"], figures["api_calls"], figures["bulk_jobs"])
     if summary.outcome != "success":
         raise AirflowException(f"tasks failed in this run: {', '.join(summary.tasks_failed)} "
                                f"({summary.tasks_upstream_failed} more did not run because of them)")
