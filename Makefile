@@ -36,8 +36,9 @@ $(MANIFEST): .venv/.installed $(DBT_SOURCES)
 
 # TARGET=postgres lands and builds in PostgreSQL (MEDALLION_PG_HOST/PORT/USER/DATABASE, password from
 # MEDALLION_PG_PASSWORD; the database is created when missing); default: the embedded DuckDB.
+# ORGS=2 serves the sandbox's second org and extracts both (MEDALLION_LOCAL_ORGS).
 run: install manifest
-	$(if $(TARGET),MEDALLION_TARGET=$(TARGET)) $(UV) run --frozen python scripts/run_local.py
+	$(if $(TARGET),MEDALLION_TARGET=$(TARGET)) $(if $(ORGS),MEDALLION_LOCAL_ORGS=$(ORGS)) $(UV) run --frozen python scripts/run_local.py
 
 test: install manifest
 	$(UV) run --frozen pytest

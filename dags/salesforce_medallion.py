@@ -1,8 +1,10 @@
 """salesforce_medallion: Salesforce -> bronze -> silver -> gold -> back into Salesforce, then an audit.
 
-plan (limits, describe, change probes) >> extract (mapped over the objects with work, resolved at run time;
-a large object per task, small ones packed together), in parallel with the ERP's groups (erp_database, erp_files,
-erp_api: each skipped at run time without its connection or drop folder)
+plan (org identity, limits, describe, change probes) >> extract (mapped over the objects with work, resolved at
+run time; a large object per task, small ones packed together): one such group per configured org (`extract` for
+the default org, `extract_<name>` for the others, MEDALLION_SALESFORCE_ORGS), in parallel with each other and with
+the ERP's groups (erp_database, erp_files, erp_api: each skipped at run time without its connection or drop
+folder), all converging
 >> bronze >> silver >> gold (Cosmos, tests after each model) >> reverse syncs (one per sync_ exposure, after its
 tests; skipped at run time without a Hightouch connection) >> audit (always runs; the run fails when any task
 failed). Settings come from dags/medallion/config.py; the callables live in dags/medallion/.
@@ -34,13 +36,7 @@ settings = config.SETTINGS
 record_task_run = TaskRunRecorder(settings.warehouse())
 DEFAULT_ARGS = {"owner": "data-platform", "on_success_callback": [record_task_run],
                 "on_failure_callback": [record_task_run]}
-extraction = {
-    "conn_id": settings.salesforce_conn_id,
-    "warehouse": settings.warehouse(),
-    "options": settings.extract_options(),
-    "bronze_store": settings.bronze_store_args(),
-    "required_objects": sorted({s.object_name for s in salesforce_sources(settings.manifest_path)}),
-}
+required_objects = sorted({s.object_name for s in salesforce_sources(settings.manifest_path)})
 
 with DAG(
     dag_id=config.DAG_ID,
@@ -52,18 +48,23 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=["salesforce", "medallion", "reverse-etl"],
 ) as dag:
-    with TaskGroup("extract", tooltip="probe the org, then mapped tasks over the objects with work") as extract:
-        plan = PythonOperator(task_id="plan", python_callable=plan_salesforce_cycle,
-                              op_kwargs={"extraction": extraction}, pool=settings.writer_pool,
-                              **settings.extract_retry_policy)
-        objects = PythonOperator.partial(
-            task_id="objects", python_callable=extract_salesforce_objects, op_args=[extraction],
-            pool=settings.writer_pool, map_index_template="{{ task.op_kwargs['shard']['label'] }}",
-            **settings.extract_retry_policy,
-        ).expand(op_kwargs=plan.output)
-        # Zero objects with changes is a normal cycle: the layers run after a skipped mapping too.
-        done = EmptyOperator(task_id="done", trigger_rule="none_failed")
-        plan >> objects >> done
+    extract_groups = []
+    for org in settings.salesforce_orgs:
+        extraction = settings.salesforce_extraction(org, required_objects)
+        with TaskGroup(org.group_id, tooltip=f"org {org.name} (connection {org.conn_id}): probe the org, then "
+                                             "mapped tasks over the objects with work") as extract:
+            plan = PythonOperator(task_id="plan", python_callable=plan_salesforce_cycle,
+                                  op_kwargs={"extraction": extraction}, pool=settings.writer_pool,
+                                  **settings.extract_retry_policy)
+            objects = PythonOperator.partial(
+                task_id="objects", python_callable=extract_salesforce_objects, op_args=[extraction],
+                pool=settings.writer_pool, map_index_template="{{ task.op_kwargs['shard']['label'] }}",
+                **settings.extract_retry_policy,
+            ).expand(op_kwargs=plan.output)
+            # Zero objects with changes is a normal cycle: the layers run after a skipped mapping too.
+            done = EmptyOperator(task_id="done", trigger_rule="none_failed")
+            plan >> objects >> done
+        extract_groups.append(extract)
 
     erp = settings.erp()
     erp_groups = []
@@ -89,7 +90,7 @@ with DAG(
     bronze = dbt_layer_group("bronze", settings, DEFAULT_ARGS)
     silver = dbt_layer_group("silver", settings, DEFAULT_ARGS)
     gold = dbt_layer_group("gold", settings, DEFAULT_ARGS)
-    [extract, *erp_groups] >> bronze
+    [*extract_groups, *erp_groups] >> bronze
     bronze >> silver >> gold
 
     syncs = reverse_syncs(settings.manifest_path) if settings.reverse_sync != "off" else []

@@ -89,3 +89,15 @@ class BudgetExhaustedError(PermanentError):
             f"({maximum - used:,} left). Raise the limit, lower the reserve (MEDALLION_SALESFORCE_RESERVE_SHARE), "
             f"extract fewer objects or less often."
         )
+
+
+class OrgMismatchError(PermanentError):
+    """A source's connection now logs in to another org than the one whose records, cursors and audit it holds."""
+
+    def __init__(self, source: str, org_id: str, landed_org_id: str):
+        self.source, self.org_id, self.landed_org_id = source, org_id, landed_org_id
+        super().__init__(
+            f"source {source!r} holds the records, cursors and audit of org {landed_org_id}, but its connection now "
+            f"logs in to org {org_id}: nothing was extracted, so no cursor of one org moves over another's records. "
+            f"Give the new org a name of its own (MEDALLION_SALESFORCE_ORGS=conn_id:name), or point the connection "
+            f"back at org {landed_org_id}.")

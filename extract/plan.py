@@ -170,7 +170,8 @@ def plan_cycle(client: SalesforceClient, writer, options: ExtractOptions, *, req
         # with changes to land, a new record can mask a hard delete in the counts: only an unchanged object's
         # matching live count proves that nothing was hard-deleted
         if live is not None and live.count is not None and work.reconcile and not work.extract_changes:
-            landed_live = writer.live_count(name, bronze_table_name(name, options.source), state.cursor_field)
+            landed_live = writer.live_count(name, bronze_table_name(name, options.source), state.cursor_field,
+                                            source=options.source)
             if landed_live == live.count:
                 reconciled.append(state.with_(last_reconciled_at=now))
                 audits.append(BatchAudit(

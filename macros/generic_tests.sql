@@ -29,3 +29,22 @@ where {{ column_name }} is not null
     )
 
 {% endtest %}
+
+
+{#-
+    Generic test: the column is unique within each org (source_relation): Salesforce keys are unique in their
+    org, and the same Id may exist in another org (a sandbox copy, or the sandbox's second org). NULLs are
+    left out, as dbt's unique test does.
+-#}
+{% test unique_per_org(model, column_name) %}
+
+select
+    source_relation,
+    {{ column_name }},
+    count(*) as rows_with_this_value
+from {{ model }}
+where {{ column_name }} is not null
+group by source_relation, {{ column_name }}
+having count(*) > 1
+
+{% endtest %}

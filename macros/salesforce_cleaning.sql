@@ -87,7 +87,7 @@
 
 
 {#-
-    Version ordering: TRUE on the one version of each record that is current — latest SystemModstamp, ties
+    Version ordering: TRUE on the one version of each record (Id and source_relation: the org) that is current — latest SystemModstamp, ties
     broken by the latest _extracted_at (then _batch_id, so the choice is deterministic). Versions without an
     Id or a parseable SystemModstamp cannot be ordered and are never current (they are quarantined).
 -#}
@@ -95,7 +95,7 @@
     case
         when {{ id_column }} is null or system_modstamp is null then false
         when row_number() over (
-            partition by {{ id_column }}
+            partition by {{ id_column }}, source_relation
             order by
                 case when system_modstamp is null then 1 else 0 end,
                 system_modstamp desc,

@@ -8,7 +8,12 @@
       _parse_errors  - 'unparseable:<landed column>' for every non-empty value that did not parse, '; '-separated
                        (NULL when all parsed); silver quarantines such versions
       _raw_record    - the whole landed row as JSON text, for the quarantine
-      _batch_id, _extracted_at, _source - the landing metadata.
+      _batch_id, _extracted_at, _source - the landing metadata;
+      source_relation - the org the row came from: the source it landed under (`salesforce`,
+                       `salesforce_<org name>`); a record is identified by its Id and source_relation.
+    Every org the var salesforce_sources lists is staged (union_salesforce_orgs): the default org's table is
+    `source_relation` itself, another org's the same table name with its source as prefix; an org whose table
+    does not exist (yet) is left out.
 
       _hard_deleted_at - when reconciliation found the record gone from the org (a hard delete, or purged from
                        the Recycle Bin) after this version landed (bronze.salesforce_tombstones); NULL otherwise
@@ -16,15 +21,7 @@
     adds a column when it first appears in the object's describe, so older tables may lack a newer field.
 -#}
 {% macro stage_salesforce_object(source_relation, columns) -%}
-    {%- set landed_columns = [] -%}
-    {#- Introspect only a table that exists (a unit test hands in a CTE instead of the bronze table). -#}
-    {%- set is_unit_test_input = ((source_relation.identifier or '') | lower).startswith('__dbt__cte__') -%}
-    {%- set landed_relation = load_relation(source_relation) if execute and not is_unit_test_input else none -%}
-    {%- if landed_relation is not none -%}
-        {%- for landed_column in adapter.get_columns_in_relation(landed_relation) -%}
-            {%- do landed_columns.append(landed_column.name | lower) -%}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- set org_relations = medallion.union_salesforce_orgs(source_relation) -%}
     {#- The tombstones extraction records for this object (objects are matched by their bronze table name). -#}
     {%- set tombstones = source('salesforce', 'tombstones') -%}
     {%- set tombstones_are_test_input = ((tombstones.identifier or '') | lower).startswith('__dbt__cte__') -%}
@@ -39,6 +36,16 @@
     } -%}
 
 with landed as (
+    {%- for org_source, relation in org_relations %}
+    {%- set landed_columns = [] -%}
+    {#- Introspect only a table that exists (a unit test hands in a CTE instead of the bronze table). -#}
+    {%- set is_unit_test_input = ((relation.identifier or '') | lower).startswith('__dbt__cte__') -%}
+    {%- set landed_relation = load_relation(relation) if execute and not is_unit_test_input else none -%}
+    {%- if landed_relation is not none -%}
+        {%- for landed_column in adapter.get_columns_in_relation(landed_relation) -%}
+            {%- do landed_columns.append(landed_column.name | lower) -%}
+        {%- endfor -%}
+    {%- endif %}
 
     select
         {%- for landed, staged, type in columns %}
@@ -51,20 +58,24 @@ with landed as (
         landed_row._batch_id,
         landed_row._extracted_at,
         landed_row._source,
+        cast('{{ org_source }}' as {{ dbt.type_string() }}) as source_relation,
         {{ medallion.row_to_json_text('landed_row') }} as _raw_record
-    from {{ source_relation }} as landed_row
+    from {{ relation }} as landed_row
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 
 hard_deletes as (
 
     {% if has_tombstones -%}
-    select id, max(_extracted_at) as tombstoned_at
+    select _source, id, max(_extracted_at) as tombstoned_at
     from {{ tombstones }}
     where lower(object_name) = '{{ object_key }}'
-    group by id
+    group by _source, id
     {%- else -%}
-    select cast(null as {{ dbt.type_string() }}) as id, cast(null as {{ dbt.type_timestamp() }}) as tombstoned_at
+    select cast(null as {{ dbt.type_string() }}) as _source, cast(null as {{ dbt.type_string() }}) as id,
+        cast(null as {{ dbt.type_timestamp() }}) as tombstoned_at
     where 1 = 0
     {%- endif %}
 
@@ -79,6 +90,7 @@ marked as (
     from landed
     left join hard_deletes
         on hard_deletes.id = landed.id
+        and hard_deletes._source = landed._source
 
 ),
 
@@ -105,6 +117,7 @@ staged as (
         cast(_batch_id as {{ dbt.type_string() }}) as _batch_id,
         cast(_extracted_at as {{ dbt.type_timestamp() }}) as _extracted_at,
         cast(_source as {{ dbt.type_string() }}) as _source,
+        source_relation,
         cast(_hard_deleted_at as {{ dbt.type_timestamp() }}) as _hard_deleted_at,
         _raw_record
     from marked

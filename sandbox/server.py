@@ -4,7 +4,7 @@ Adding a service
 ----------------
 Create a subpackage ``sandbox/<name>/`` with a module ``service.py`` defining::
 
-    def build_service(context: SandboxContext) -> Service:
+    def build_service(context: SandboxContext) -> Service | None:   # None: not served with these options
         return Service(name="<name>", app=my_asgi_app, tls=False, port=context.port("<name>"),
                        env=lambda url: {"<NAME>_URL": url})
 
@@ -78,7 +78,7 @@ class SandboxContext:
         return int(self.options.get(f"{name}_port", 0))
 
 
-ServiceFactory = Callable[[SandboxContext], Service]
+ServiceFactory = Callable[[SandboxContext], Service | None]
 
 
 def discover_service_factories() -> list[ServiceFactory]:
@@ -132,6 +132,8 @@ class Sandbox:
         try:
             for factory in discover_service_factories():
                 service = factory(context)
+                if service is None:  # a service that its options leave off (e.g. the second org)
+                    continue
                 context.services[service.name] = service
                 listener = _bind(self.host, service.port)
                 scheme = "https" if service.tls else "http"

@@ -109,6 +109,19 @@ def ensure_postgres_database(env: dict[str, str]) -> str | None:
     return database
 
 
+SECOND_ORG_CONN_ID = "salesforce_org2"  # the Airflow connection of the sandbox's second org
+SECOND_ORG_NAME = "org2"  # its name in MEDALLION_SALESFORCE_ORGS: bronze.salesforce_org2__<object>
+
+
+def salesforce_connection(values: dict[str, str], prefix: str = "SALESFORCE_") -> str:
+    """An Airflow connection (JSON) to the sandbox org whose printed lines start with ``prefix``."""
+    host = values[prefix + "URL"].removeprefix("https://")
+    return json.dumps({
+        "conn_type": "salesforce", "login": values[prefix + "USERNAME"], "password": values[prefix + "PASSWORD"],
+        "extra": {"security_token": values[prefix + "TOKEN"], "domain": f"{host}/services/Soap/u/59.0#"},
+    })
+
+
 def start_sandbox(root: Path, state: Path, env: dict[str, str], extra_args: list[str] = ()) -> RunningSandbox:
     """Start `python -m sandbox`, read its KEY=value lines, and point env's connections and CA bundle at it."""
     warehouse, secrets = sandbox_warehouse(env)
@@ -128,11 +141,9 @@ def start_sandbox(root: Path, state: Path, env: dict[str, str], extra_args: list
             values[key] = value
     else:
         raise RuntimeError(f"the sandbox stopped before it was ready; see {state / 'logs' / 'sandbox.log'}")
-    host = values["SALESFORCE_URL"].removeprefix("https://")
-    env["AIRFLOW_CONN_SALESFORCE_DEFAULT"] = json.dumps({
-        "conn_type": "salesforce", "login": values["SALESFORCE_USERNAME"], "password": values["SALESFORCE_PASSWORD"],
-        "extra": {"security_token": values["SALESFORCE_TOKEN"], "domain": f"{host}/services/Soap/u/59.0#"},
-    })
+    env["AIRFLOW_CONN_SALESFORCE_DEFAULT"] = salesforce_connection(values)
+    if "SALESFORCE_2_URL" in values:  # the second org (--extra second_org=true)
+        env["AIRFLOW_CONN_" + SECOND_ORG_CONN_ID.upper()] = salesforce_connection(values, "SALESFORCE_2_")
     env["AIRFLOW_CONN_HIGHTOUCH_DEFAULT"] = json.dumps({
         "conn_type": "http", "host": values["HIGHTOUCH_URL"], "password": values["HIGHTOUCH_TOKEN"],
     })

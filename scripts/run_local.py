@@ -24,7 +24,14 @@ sys.path[:0] = [str(ROOT), str(ROOT / "dags")]
 from medallion.config import DAG_ID, load  # noqa: E402
 from medallion.run_audit import latest_run_summary  # noqa: E402
 from scripts.local_env import (  # noqa: E402
-    airflow_env, ensure_airflow_db, ensure_postgres_database, point_at_sandbox_erp, start_sandbox)
+    SECOND_ORG_CONN_ID,
+    SECOND_ORG_NAME,
+    airflow_env,
+    ensure_airflow_db,
+    ensure_postgres_database,
+    point_at_sandbox_erp,
+    start_sandbox,
+)
 
 # make run exercises the hard-delete reconciliation on every run (a cheap count check first, an Id scan only
 # where the counts differ); a deployment keeps the daily default.
@@ -42,6 +49,12 @@ def print_summary(summary: dict, seconds: float) -> None:
           f"({extraction.get('deletes_seen', 0)} deleted versions, {extraction.get('tombstones', 0)} hard deletes "
           f"found by {extraction.get('reconciliations', 0)} reconciliations, "
           f"{extraction.get('formula_rows_refreshed', 0)} formula refreshes)")
+    sources = extraction.get("sources") or {}
+    if len(sources) > 1:
+        for source, figures in sources.items():
+            print(f"  {source:<17} {figures.get('org_id') or '-'}: {figures.get('objects_extracted', 0)} objects "
+                  f"extracted, {figures.get('objects_unchanged', 0)} unchanged, {figures.get('objects_failed', 0)} "
+                  f"failed; {figures.get('rows_landed', 0)} rows landed; {figures.get('api_calls', 0)} API calls")
     print(f"API                 {extraction.get('api_calls', 0)} calls, {extraction.get('bulk_jobs', 0)} Bulk jobs, "
           f"{extraction.get('retries', 0)} retries, {extraction.get('bytes', 0) / 1e6:.1f} MB")
     for source, erp in sorted((summary.get("erp") or {}).items()):
@@ -87,11 +100,17 @@ def main() -> int:
             print("AIRFLOW_CONN_HIGHTOUCH_DEFAULT is not set: the reverse sync is skipped in this run")
     else:
         # restart_activity: on the second and later runs the org has changed in between, as real orgs do
-        sandbox = start_sandbox(ROOT, state, env, ["--extra", "restart_activity=true"])
+        extra = ["restart_activity=true"] + (["second_org=true"] if settings.local_orgs == 2 else [])
+        sandbox = start_sandbox(ROOT, state, env, ["--extra", *extra])
         print(f"sandbox org at {sandbox.values['SALESFORCE_URL']}, Hightouch at {sandbox.values['HIGHTOUCH_URL']}")
         if point_at_sandbox_erp(sandbox.values, env):
             print(f"sandbox ERP: database {sandbox.values['ERP_DSN']}, drops {sandbox.values['ERP_DROP_DIR']}, "
                   f"API {sandbox.values['ERP_API_URL']}")
+        if settings.local_orgs == 2:
+            env.setdefault("MEDALLION_SALESFORCE_ORGS", f"{settings.salesforce_conn_id}:salesforce,"
+                                                        f"{SECOND_ORG_CONN_ID}:{SECOND_ORG_NAME}")
+            print(f"second sandbox org at {sandbox.values['SALESFORCE_2_URL']} "
+                  f"(org {sandbox.values['SALESFORCE_2_ORG_ID']}, connection {SECOND_ORG_CONN_ID})")
     log_path = state / "logs" / f"{datetime.now():%Y%m%dT%H%M%S}-{DAG_ID}.log"
     try:
         print(f"running {DAG_ID} through Airflow (airflow dags test); log: {os.path.relpath(log_path, ROOT)}")

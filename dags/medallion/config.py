@@ -13,6 +13,8 @@ Values travel as arguments from here on: the DAG passes what a task needs as its
 | MEDALLION_MANIFEST_PATH | `target/manifest.json` | the dbt manifest Cosmos renders |
 | MEDALLION_SCHEDULE | `*/15 * * * *` | the extraction cadence (`none` for manual runs only) |
 | MEDALLION_SALESFORCE_CONN_ID | `salesforce_default` | the Airflow connection of the org |
+| MEDALLION_SALESFORCE_ORGS | `$SALESFORCE_CONN_ID:salesforce` | several orgs: `conn_id:name,...` (name `[a-z][a-z0-9_]*`); org `salesforce` lands into `bronze.salesforce__<object>`, org `emea` into `bronze.salesforce_emea__<object>` |
+| MEDALLION_LOCAL_ORGS | `1` | `make run` only: `2` serves the sandbox's second org and extracts both (connection `salesforce_org2`, name `org2`) |
 | MEDALLION_HIGHTOUCH_CONN_ID | `hightouch_default` | the Hightouch connection (syncs are skipped at run time when it is missing) |
 | MEDALLION_REVERSE_SYNC | `auto` | `auto`: a sync task per sync exposure; `off`: none in the DAG |
 | MEDALLION_SALESFORCE_INCLUDE / _EXCLUDE | `*` / empty | comma-separated patterns over the org's object names |
@@ -40,6 +42,7 @@ Values travel as arguments from here on: the DAG passes what a task needs as its
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -61,6 +64,61 @@ def _store(value: str) -> str | None:
 
 def _patterns(value: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in value.split(",") if p.strip())
+
+
+DEFAULT_ORG_NAME = "salesforce"
+_ORG_NAME = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")  # no "__": it separates the source from the object
+
+
+@dataclass(frozen=True)
+class SalesforceOrg:
+    """One Salesforce org to extract: its Airflow connection and its name.
+
+    ``source`` keys everything the org lands (bronze tables ``<source>__<object>``, state, audit, tombstones) and
+    is the dbt ``source_relation`` of its rows: ``salesforce`` for the org named ``salesforce`` (the default, so one
+    org lands exactly as it always did), ``salesforce_<name>`` for any other.
+    """
+
+    conn_id: str
+    name: str = DEFAULT_ORG_NAME
+
+    @property
+    def source(self) -> str:
+        return DEFAULT_ORG_NAME if self.name == DEFAULT_ORG_NAME else f"{DEFAULT_ORG_NAME}_{self.name}"
+
+    @property
+    def group_id(self) -> str:
+        """The org's extraction task group: ``extract`` for the default org, ``extract_<name>`` for the others."""
+        return "extract" if self.name == DEFAULT_ORG_NAME else f"extract_{self.name}"
+
+
+def parse_orgs(value: str) -> tuple[SalesforceOrg, ...]:
+    """``conn_id:name,conn_id:name`` -> the orgs; a clear ValueError for anything else."""
+    orgs = []
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry:
+            continue
+        conn_id, separator, name = (part.strip() for part in entry.partition(":"))
+        if not separator or not conn_id or not name:
+            raise ValueError(f"MEDALLION_SALESFORCE_ORGS: {entry!r} is not conn_id:name (e.g. sf_emea:emea)")
+        if not _ORG_NAME.fullmatch(name) or len(name) > 40:
+            raise ValueError(f"MEDALLION_SALESFORCE_ORGS: org name {name!r} must be lower-case letters, digits and "
+                             "single underscores, start with a letter and be at most 40 characters")
+        orgs.append(SalesforceOrg(conn_id, name))
+    if not orgs:
+        raise ValueError("MEDALLION_SALESFORCE_ORGS names no org (expected conn_id:name,...)")
+    for what, values in (("name", [o.name for o in orgs]), ("connection", [o.conn_id for o in orgs]),
+                         ("source", [o.source for o in orgs])):
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"MEDALLION_SALESFORCE_ORGS: {what} {', '.join(repeated)} given twice")
+    return tuple(orgs)
+
+
+def _local_orgs(value: str) -> int:
+    if value.strip() not in ("1", "2"):
+        raise ValueError(f"MEDALLION_LOCAL_ORGS must be 1 or 2 (the sandbox serves up to two orgs), not {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -99,6 +157,8 @@ class Settings:
     pg_port: int = 5432
     pg_user: str = "postgres"
     pg_database: str = "medallion"
+    salesforce_orgs: tuple[SalesforceOrg, ...] = ()
+    local_orgs: int = 1  # make run: how many sandbox orgs to serve and extract (1 or 2)
     profiles_path: Path = field(default=PROJECT_ROOT / "profiles.yml")
 
     @property
@@ -149,6 +209,16 @@ class Settings:
             return None
         return {"url": self.bronze_store, "conn_id": self.bronze_store_conn_id}
 
+    def salesforce_extraction(self, org: SalesforceOrg, required_objects: list[str]) -> dict:
+        """One org's extraction, as the task argument of its plan and object tasks (no secrets)."""
+        return {"conn_id": org.conn_id, "source": org.source, "warehouse": self.warehouse(),
+                "options": {**self.extract_options(), "source": org.source}, "required_objects": required_objects,
+                "bronze_store": self.bronze_store_args()}
+
+    @property
+    def salesforce_sources(self) -> list[str]:
+        return [org.source for org in self.salesforce_orgs]
+
     def dbt_env(self) -> dict[str, str]:
         """What dbt needs to find the warehouse when Cosmos runs it from a temporary copy of the project."""
         env = {"MEDALLION_TARGET": self.target, "MEDALLION_DUCKDB_PATH": str(self.duckdb_path),
@@ -156,6 +226,8 @@ class Settings:
         if self.target == "postgres":  # the password is not here: dbt reads it from the worker's environment
             env.update(MEDALLION_PG_HOST=self.pg_host, MEDALLION_PG_PORT=str(self.pg_port),
                        MEDALLION_PG_USER=self.pg_user, MEDALLION_PG_DATABASE=self.pg_database)
+        if self.salesforce_sources != [DEFAULT_ORG_NAME]:  # dbt var salesforce_sources (one org: its default)
+            env["MEDALLION_SALESFORCE_SOURCES"] = ",".join(self.salesforce_sources)
         return env
 
 
@@ -163,13 +235,14 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     state_dir = Path(env.get("MEDALLION_STATE_DIR", PROJECT_ROOT / ".medallion"))
     schedule = env.get("MEDALLION_SCHEDULE", "*/15 * * * *").strip()
+    conn_id = env.get("MEDALLION_SALESFORCE_CONN_ID", "salesforce_default")
     return Settings(
         state_dir=state_dir,
         target=env.get("MEDALLION_TARGET", "local"),
         duckdb_path=Path(env.get("MEDALLION_DUCKDB_PATH", state_dir / "warehouse.duckdb")),
         manifest_path=Path(env.get("MEDALLION_MANIFEST_PATH", PROJECT_ROOT / "target" / "manifest.json")),
         schedule=None if schedule.lower() in ("none", "") else schedule,
-        salesforce_conn_id=env.get("MEDALLION_SALESFORCE_CONN_ID", "salesforce_default"),
+        salesforce_conn_id=conn_id,
         hightouch_conn_id=env.get("MEDALLION_HIGHTOUCH_CONN_ID", "hightouch_default"),
         reverse_sync=env.get("MEDALLION_REVERSE_SYNC", "auto"),
         include=_patterns(env.get("MEDALLION_SALESFORCE_INCLUDE", "*")),
@@ -198,6 +271,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         pg_port=int(env.get("MEDALLION_PG_PORT", "5432")),
         pg_user=env.get("MEDALLION_PG_USER", "postgres"),
         pg_database=env.get("MEDALLION_PG_DATABASE", "medallion"),
+        salesforce_orgs=parse_orgs(env.get("MEDALLION_SALESFORCE_ORGS") or f"{conn_id}:{DEFAULT_ORG_NAME}"),
+        local_orgs=_local_orgs(env.get("MEDALLION_LOCAL_ORGS", "1")),
     )
 
 

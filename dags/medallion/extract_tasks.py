@@ -26,7 +26,7 @@ def extract_options(args: dict):
         return None if seconds is None else timedelta(seconds=seconds)
 
     return ExtractOptions(
-        include=tuple(args["include"]), exclude=tuple(args["exclude"]), lookback=timedelta(seconds=args["lookback_s"]),
+        source=args.get("source", "salesforce"), include=tuple(args["include"]), exclude=tuple(args["exclude"]), lookback=timedelta(seconds=args["lookback_s"]),
         rest_max_rows=args["rest_max_rows"], bulk_page_rows=args["bulk_page_rows"],
         reserve_share=args["reserve_share"], retry=RetryPolicy(attempts=args["http_attempts"]),
         reconcile_every=every(args["reconcile_every_s"]), formula_refresh_every=every(args["formula_refresh_every_s"]),
@@ -90,13 +90,21 @@ def _airflow_error(error: Exception):
 
 
 def plan_salesforce_cycle(extraction: dict, **context) -> list[dict]:
-    """Probe the org and return the work of this cycle: one ``{"shard": ...}`` per extraction task to map."""
+    """Probe the org and return the work of this cycle: one ``{"shard": ...}`` per extraction task to map.
+
+    First the org's identity: a source whose connection now reads another org fails here, before anything lands.
+    """
+    from extract.orgs import confirm_org
     from extract.plan import plan_cycle
 
     options = extraction["options"]
+    source = options.get("source", "salesforce")
     try:
         client = salesforce_client(extraction["conn_id"], options)
         with open_writer(extraction["warehouse"]) as writer:
+            org_id = confirm_org(client, writer, source)
+            log.info("source %s: org %s at %s (connection %s)", source, org_id, client.instance_url,
+                     extraction["conn_id"])
             store = open_bronze_store(extraction.get("bronze_store"), options)
             if store is not None:  # batches a crash left committed but unsealed get their manifest now
                 store.complete(writer.batch_statuses)
@@ -159,11 +167,13 @@ def extract_salesforce_objects(extraction: dict, shard: dict, **context) -> list
             summary = outcome.summary()
             summaries.append(summary)
             log_object_summary(summary)
+    source = options.get("source", "salesforce")
+    summaries = [{**summary, "source": source} for summary in summaries]
     if failures:
         message = "; ".join(f"{name}: {type(error).__name__}: {error}" for name, error in failures)
         if all(isinstance(error, PermanentError) for _, error in failures):
-            raise AirflowFailException(f"{len(failures)} of {len(shard['work'])} objects failed: {message}")
-        raise RuntimeError(f"{len(failures)} of {len(shard['work'])} objects failed (retried): {message}")
+            raise AirflowFailException(f"{source}: {len(failures)} of {len(shard['work'])} objects failed: {message}")
+        raise RuntimeError(f"{source}: {len(failures)} of {len(shard['work'])} objects failed (retried): {message}")
     return summaries
 
 

@@ -165,40 +165,61 @@ def erp_summary(con, run_id: str) -> dict:
     return {row[0]: {k: int(v or 0) for k, v in zip(keys, row[1:])} for row in rows}
 
 
+EXTRACTION_KEYS = ("objects_extracted", "objects_unchanged", "objects_skipped", "objects_failed", "rows_landed",
+                   "rows_received", "bytes", "api_calls", "bulk_jobs", "deletes_seen", "tombstones",
+                   "formula_rows_refreshed", "retries", "reconciliations")
+_OK, _CHANGES = "status = 'succeeded'", "kind in ('full', 'incremental')"
+# An object is one per source (org): Account of two orgs is two objects. Case expressions rather than FILTER: the
+# same SQL on DuckDB, PostgreSQL and Snowflake.
+EXTRACTION_FIGURES = f"""
+    count(distinct case when {_OK} and {_CHANGES} then source || '.' || object_name end),
+    count(distinct case when kind = 'probe' and status = 'unchanged' then source || '.' || object_name end),
+    count(distinct case when status = 'skipped' then source || '.' || object_name end),
+    count(distinct case when status = 'failed' then source || '.' || object_name end),
+    coalesce(sum(case when {_OK} then rows_landed end), 0),
+    coalesce(sum(case when {_OK} and {_CHANGES} then rows_received end), 0),
+    coalesce(sum(bytes), 0), coalesce(sum(api_calls), 0), coalesce(sum(bulk_jobs), 0),
+    coalesce(sum(case when {_OK} then rows_deleted end), 0),
+    coalesce(sum(case when {_OK} then tombstones end), 0),
+    coalesce(sum(case when {_OK} and kind = 'formula_refresh' then rows_landed end), 0),
+    coalesce(sum(retries), 0),
+    count(case when {_OK} and kind = 'reconcile' then 1 end)
+"""
+_SALESFORCE = f"source not in ({', '.join(repr(s) for s in ERP_SOURCES)})"
+
+
+def _table_exists(con, schema: str, table: str) -> bool:
+    return bool(con.query("select count(*) from information_schema.tables where table_schema = ? "
+                          "and table_name = ? and table_catalog = current_database()", [schema, table])[0][0])
+
+
+def _figures(row) -> dict:
+    return {k: int(v or 0) for k, v in zip(EXTRACTION_KEYS, row)}
+
+
 def extraction_summary(con, run_id: str) -> dict:
-    """Per run, from audit.extract_batches: what Salesforce extraction did, summed over every object (the ERP's
-    batches are summed apart: erp_summary)."""
-    exists = con.query("select count(*) from information_schema.tables where table_schema='audit' "
-                       "and table_name='extract_batches' and table_catalog = current_database()")[0][0]
-    if not exists:
+    """Per run, from audit.extract_batches: what Salesforce extraction did, summed over every object of every org,
+    and under ``sources`` per org (with its organization Id from state.salesforce_orgs). The ERP's batches are
+    summed apart: erp_summary."""
+    if not _table_exists(con, "audit", "extract_batches"):
         return {}
-    # case expressions rather than FILTER: the same SQL on DuckDB, PostgreSQL and Snowflake
-    ok, changes = "status = 'succeeded'", "kind in ('full', 'incremental')"
-    salesforce = f"source not in ({', '.join(repr(s) for s in ERP_SOURCES)})"
-    row = con.query(
-        f"""
-        select
-            count(distinct case when {ok} and {changes} then object_name end),
-            count(distinct case when kind = 'probe' and status = 'unchanged' then object_name end),
-            count(distinct case when status = 'skipped' then object_name end),
-            count(distinct case when status = 'failed' then object_name end),
-            coalesce(sum(case when {ok} then rows_landed end), 0),
-            coalesce(sum(case when {ok} and {changes} then rows_received end), 0),
-            coalesce(sum(bytes), 0), coalesce(sum(api_calls), 0), coalesce(sum(bulk_jobs), 0),
-            coalesce(sum(case when {ok} then rows_deleted end), 0),
-            coalesce(sum(case when {ok} then tombstones end), 0),
-            coalesce(sum(case when {ok} and kind = 'formula_refresh' then rows_landed end), 0),
-            coalesce(sum(retries), 0),
-            count(case when {ok} and kind = 'reconcile' then 1 end)
-        from audit.extract_batches where dag_run_id = ? and {salesforce}
-        """, [run_id])[0]
-    routes = sorted(r[0] for r in con.query(
-        f"select distinct route from audit.extract_batches where dag_run_id = ? and {ok} and {changes} "
-        f"and {salesforce}", [run_id]))
-    keys = ("objects_extracted", "objects_unchanged", "objects_skipped", "objects_failed", "rows_landed",
-            "rows_received", "bytes", "api_calls", "bulk_jobs", "deletes_seen", "tombstones",
-            "formula_rows_refreshed", "retries", "reconciliations")
-    return {**{k: int(v or 0) for k, v in zip(keys, row)}, "routes": ",".join(routes) or None}
+    where = f"dag_run_id = ? and {_SALESFORCE}"
+    summary = _figures(con.query(f"select {EXTRACTION_FIGURES} from audit.extract_batches where {where}",
+                                 [run_id])[0])
+    routes: dict[str, set[str]] = {}
+    for source, route in con.query(f"select distinct source, route from audit.extract_batches where {where} "
+                                   f"and {_OK} and {_CHANGES}", [run_id]):
+        routes.setdefault(source, set()).add(route)
+    summary["routes"] = ",".join(sorted(set().union(*routes.values()))) if routes else None
+    org_ids = dict(con.query("select source, org_id from state.salesforce_orgs")) if _table_exists(
+        con, "state", "salesforce_orgs") else {}
+    summary["sources"] = {
+        source: {**_figures(figures), "routes": ",".join(sorted(routes.get(source, ()))) or None,
+                 "org_id": org_ids.get(source)}
+        for source, *figures in con.query(
+            f"select source, {EXTRACTION_FIGURES} from audit.extract_batches where {where} "
+            "group by source order by source", [run_id])}
+    return summary
 
 
 def dbt_test_counts(manifest_path: Path, succeeded_tasks: set[str]) -> tuple[int, int]:
@@ -287,6 +308,11 @@ def audit_dag_run(warehouse: dict, manifest_path: str, hightouch_conn_id: str | 
         summary.rows_per_layer["bronze"], summary.rows_per_layer["silver"], summary.rows_per_layer["gold"],
         summary.quarantined_rows, summary.dbt_tests_passed, summary.dbt_tests_total, summary.records_synced,
         summary.records_failed_to_sync)
+    for source, figures in (extraction.get("sources") or {}).items():
+        log.info("source %s (org %s): %s objects extracted, %s unchanged, %s skipped, %s failed; %s rows landed; "
+                 "%s API calls, %s Bulk jobs", source, figures.get("org_id") or "-", figures["objects_extracted"],
+                 figures["objects_unchanged"], figures["objects_skipped"], figures["objects_failed"],
+                 figures["rows_landed"], figures["api_calls"], figures["bulk_jobs"])
     if summary.outcome != "success":
         raise AirflowException(f"tasks failed in this run: {', '.join(summary.tasks_failed)} "
                                f"({summary.tasks_upstream_failed} more did not run because of them)")

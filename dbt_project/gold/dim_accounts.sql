@@ -15,6 +15,7 @@ pipeline as (
 case_totals as (
 
     select
+        source_relation,
         account_id,
         count(*) as case_count,
         sum(case when is_closed then 0 else 1 end) as open_case_count,
@@ -25,7 +26,7 @@ case_totals as (
         count(is_sla_breached) as sla_evaluated_case_count
     from {{ ref('fct_case_resolution') }}
     where account_id is not null
-    group by account_id
+    group by source_relation, account_id
 
 ),
 
@@ -64,12 +65,15 @@ account_metrics as (
         {{ round_decimal(safe_divide(
             'case_totals.sla_breached_case_count',
             'case_totals.sla_evaluated_case_count'
-        ), 4) }} as sla_breach_share
+        ), 4) }} as sla_breach_share,
+        accounts.source_relation
     from accounts
     left join pipeline
         on pipeline.account_id = accounts.account_id
+        and pipeline.source_relation = accounts.source_relation
     left join case_totals
         on case_totals.account_id = accounts.account_id
+        and case_totals.source_relation = accounts.source_relation
 
 )
 

@@ -45,5 +45,6 @@ select
         when resolution_seconds is null or sla_target_hours is null then null
         when resolution_seconds > sla_target_hours * 3600 then true
         else false
-    end as is_sla_breached
+    end as is_sla_breached,
+    source_relation
 from resolution

@@ -19,6 +19,7 @@ select
     {{ round_decimal(safe_divide(
         'sum(case when is_sla_breached then 1 else 0 end)',
         'count(is_sla_breached)'
-    ), 4) }} as sla_breach_share
+    ), 4) }} as sla_breach_share,
+    source_relation
 from case_resolution
-group by account_id, coalesce(priority, 'Unspecified')
+group by source_relation, account_id, coalesce(priority, 'Unspecified')

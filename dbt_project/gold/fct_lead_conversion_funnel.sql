@@ -6,13 +6,14 @@ with leads as (
 
 opportunities as (
 
-    select opportunity_id, is_closed, is_won, amount from {{ ref('int_salesforce__opportunities') }}
+    select opportunity_id, source_relation, is_closed, is_won, amount from {{ ref('int_salesforce__opportunities') }}
 
 ),
 
 lead_outcomes as (
 
     select
+        leads.source_relation,
         coalesce(leads.lead_source, 'Unknown') as lead_source,
         cast({{ dbt.date_trunc('month', 'leads.created_at') }} as date) as created_month,
         leads.status,
@@ -23,6 +24,7 @@ lead_outcomes as (
     from leads
     left join opportunities
         on opportunities.opportunity_id = leads.converted_opportunity_id
+        and opportunities.source_relation = leads.source_relation
         and leads.is_converted
 
 )
@@ -38,6 +40,7 @@ select
     {{ round_decimal(safe_divide('sum(case when is_converted then 1 else 0 end)', 'count(*)'), 4) }} as conversion_rate,
     sum(case when is_converted_to_opportunity then 1 else 0 end) as converted_to_opportunity_count,
     sum(case when is_opportunity_won then 1 else 0 end) as won_opportunity_count,
-    {{ round_decimal('coalesce(sum(case when is_opportunity_won then opportunity_amount end), 0)', 2) }} as won_opportunity_amount
+    {{ round_decimal('coalesce(sum(case when is_opportunity_won then opportunity_amount end), 0)', 2) }} as won_opportunity_amount,
+    source_relation
 from lead_outcomes
-group by lead_source, created_month
+group by source_relation, lead_source, created_month

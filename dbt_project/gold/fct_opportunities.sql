@@ -18,5 +18,6 @@ select
     opportunities.is_won,
     opportunities.owner_id,
     opportunities.owner_name,
-    opportunities.created_at
+    opportunities.created_at,
+    opportunities.source_relation
 from {{ ref('int_salesforce__opportunities') }} as opportunities

@@ -1,6 +1,6 @@
 with accounts as (
 
-    select account_id, customer_key, account_name from {{ ref('int_salesforce__accounts') }}
+    select account_id, source_relation, customer_key, account_name from {{ ref('int_salesforce__accounts') }}
 
 ),
 
@@ -13,6 +13,7 @@ opportunities as (
 opportunity_totals as (
 
     select
+        source_relation,
         account_id,
         sum(case when not is_closed then 1 else 0 end) as open_opportunity_count,
         sum(case when not is_closed then amount end) as open_pipeline_amount,
@@ -24,7 +25,7 @@ opportunity_totals as (
         sum(case when is_closed and not is_won then amount end) as closed_lost_amount
     from opportunities
     where account_id is not null
-    group by account_id
+    group by source_relation, account_id
 
 )
 
@@ -42,7 +43,9 @@ select
     {{ round_decimal(safe_divide(
         'opportunity_totals.won_opportunity_count',
         'opportunity_totals.won_opportunity_count + opportunity_totals.lost_opportunity_count'
-    ), 4) }} as win_rate
+    ), 4) }} as win_rate,
+    accounts.source_relation
 from accounts
 left join opportunity_totals
     on opportunity_totals.account_id = accounts.account_id
+    and opportunity_totals.source_relation = accounts.source_relation

@@ -2,7 +2,9 @@
     Reverse sync (update by Id) of the account rollups into Salesforce. Columns are the Account fields' API
     names in lower case. Diff-only: an account is emitted only when a value, rounded to 2 decimals, is
     distinct (NULL-safe) from what Salesforce holds now, i.e. the latest landed version of the Account.
+    With several orgs, the sync writes into the first org of salesforce_sources (its Hightouch destination).
 -#}
+{%- set synced_org = medallion.salesforce_sources()[0] -%}
 with gold_values as (
 
     select
@@ -13,6 +15,7 @@ with gold_values as (
         {{ round_decimal('avg_case_resolution_hours', 2) }} as avg_case_resolution_hours,
         customer_health
     from {{ ref('dim_accounts') }}
+    where source_relation = '{{ synced_org }}'
 
 ),
 
@@ -26,6 +29,7 @@ salesforce_values as (
         {{ round_decimal('salesforce_avg_case_resolution_hours', 2) }} as avg_case_resolution_hours,
         salesforce_customer_health as customer_health
     from {{ ref('int_salesforce__accounts') }}
+    where source_relation = '{{ synced_org }}'
 
 )
 

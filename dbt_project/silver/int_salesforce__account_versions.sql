@@ -49,6 +49,7 @@ validated as (
         staged._batch_id,
         staged._extracted_at,
         staged._source,
+        staged.source_relation,
         staged._raw_record
     from staged
     {{ picklist_joins('Account', picklists, 'staged') }}

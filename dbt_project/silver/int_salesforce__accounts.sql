@@ -7,7 +7,7 @@ with live_accounts as (
 
 users as (
 
-    select user_id, full_name from {{ ref('int_salesforce__users') }}
+    select user_id, source_relation, full_name from {{ ref('int_salesforce__users') }}
 
 )
 
@@ -41,9 +41,12 @@ select
     accounts.last_modified_at,
     accounts.system_modstamp,
     accounts._batch_id,
-    accounts._extracted_at
+    accounts._extracted_at,
+    accounts.source_relation
 from live_accounts as accounts
 left join live_accounts as parent_accounts
     on parent_accounts.account_id = accounts.parent_account_id
+    and parent_accounts.source_relation = accounts.source_relation
 left join users as owners
     on owners.user_id = accounts.owner_id
+    and owners.source_relation = accounts.source_relation

@@ -7,19 +7,19 @@ with live_cases as (
 
 accounts as (
 
-    select account_id, customer_key from {{ ref('int_salesforce__accounts') }}
+    select account_id, source_relation, customer_key from {{ ref('int_salesforce__accounts') }}
 
 ),
 
 contacts as (
 
-    select contact_id, full_name from {{ ref('int_salesforce__contacts') }}
+    select contact_id, source_relation, full_name from {{ ref('int_salesforce__contacts') }}
 
 ),
 
 users as (
 
-    select user_id, full_name from {{ ref('int_salesforce__users') }}
+    select user_id, source_relation, full_name from {{ ref('int_salesforce__users') }}
 
 )
 
@@ -47,11 +47,15 @@ select
     cases.last_modified_at,
     cases.system_modstamp,
     cases._batch_id,
-    cases._extracted_at
+    cases._extracted_at,
+    cases.source_relation
 from live_cases as cases
 left join accounts
     on accounts.account_id = cases.account_id
+    and accounts.source_relation = cases.source_relation
 left join contacts
     on contacts.contact_id = cases.contact_id
+    and contacts.source_relation = cases.source_relation
 left join users as owners
     on owners.user_id = cases.owner_id
+    and owners.source_relation = cases.source_relation

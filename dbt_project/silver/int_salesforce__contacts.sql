@@ -7,19 +7,19 @@ with live_contacts as (
 
 accounts as (
 
-    select account_id, customer_key from {{ ref('int_salesforce__accounts') }}
+    select account_id, source_relation, customer_key from {{ ref('int_salesforce__accounts') }}
 
 ),
 
 users as (
 
-    select user_id, full_name from {{ ref('int_salesforce__users') }}
+    select user_id, source_relation, full_name from {{ ref('int_salesforce__users') }}
 
 ),
 
 email_addresses as (
 
-    select email, is_duplicate from {{ ref('int_salesforce__person_email_addresses') }}
+    select email, source_relation, is_duplicate from {{ ref('int_salesforce__person_email_addresses') }}
 
 )
 
@@ -54,11 +54,15 @@ select
     contacts.last_modified_at,
     contacts.system_modstamp,
     contacts._batch_id,
-    contacts._extracted_at
+    contacts._extracted_at,
+    contacts.source_relation
 from live_contacts as contacts
 left join accounts
     on accounts.account_id = contacts.account_id
+    and accounts.source_relation = contacts.source_relation
 left join users as owners
     on owners.user_id = contacts.owner_id
+    and owners.source_relation = contacts.source_relation
 left join email_addresses
     on email_addresses.email = contacts.email
+    and email_addresses.source_relation = contacts.source_relation

@@ -7,19 +7,19 @@ with live_leads as (
 
 accounts as (
 
-    select account_id, customer_key from {{ ref('int_salesforce__accounts') }}
+    select account_id, source_relation, customer_key from {{ ref('int_salesforce__accounts') }}
 
 ),
 
 users as (
 
-    select user_id, full_name from {{ ref('int_salesforce__users') }}
+    select user_id, source_relation, full_name from {{ ref('int_salesforce__users') }}
 
 ),
 
 email_addresses as (
 
-    select email, is_duplicate from {{ ref('int_salesforce__person_email_addresses') }}
+    select email, source_relation, is_duplicate from {{ ref('int_salesforce__person_email_addresses') }}
 
 )
 
@@ -59,11 +59,15 @@ select
     leads.last_modified_at,
     leads.system_modstamp,
     leads._batch_id,
-    leads._extracted_at
+    leads._extracted_at,
+    leads.source_relation
 from live_leads as leads
 left join accounts as converted_accounts
     on converted_accounts.account_id = leads.converted_account_id
+    and converted_accounts.source_relation = leads.source_relation
 left join users as owners
     on owners.user_id = leads.owner_id
+    and owners.source_relation = leads.source_relation
 left join email_addresses
     on email_addresses.email = leads.email
+    and email_addresses.source_relation = leads.source_relation

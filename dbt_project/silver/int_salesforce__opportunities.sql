@@ -7,13 +7,13 @@ with live_opportunities as (
 
 accounts as (
 
-    select account_id, customer_key from {{ ref('int_salesforce__accounts') }}
+    select account_id, source_relation, customer_key from {{ ref('int_salesforce__accounts') }}
 
 ),
 
 users as (
 
-    select user_id, full_name from {{ ref('int_salesforce__users') }}
+    select user_id, source_relation, full_name from {{ ref('int_salesforce__users') }}
 
 )
 
@@ -39,9 +39,12 @@ select
     opportunities.last_modified_at,
     opportunities.system_modstamp,
     opportunities._batch_id,
-    opportunities._extracted_at
+    opportunities._extracted_at,
+    opportunities.source_relation
 from live_opportunities as opportunities
 left join accounts
     on accounts.account_id = opportunities.account_id
+    and accounts.source_relation = opportunities.source_relation
 left join users as owners
     on owners.user_id = opportunities.owner_id
+    and owners.source_relation = opportunities.source_relation

@@ -1,10 +1,11 @@
 {#-
+    One row per address per org (source_relation): a person is a duplicate within their org.
     Converted leads are left out: their Contact carries the same person on, so sharing its address is
     expected, not a duplicate.
 -#}
 with contact_emails as (
 
-    select email, 1 as is_contact, 0 as is_lead
+    select source_relation, email, 1 as is_contact, 0 as is_lead
     from {{ ref('int_salesforce__contact_versions') }}
     where {{ is_live_version() }} and email is not null
 
@@ -12,7 +13,7 @@ with contact_emails as (
 
 unconverted_lead_emails as (
 
-    select email, 0 as is_contact, 1 as is_lead
+    select source_relation, email, 0 as is_contact, 1 as is_lead
     from {{ ref('int_salesforce__lead_versions') }}
     where {{ is_live_version() }} and email is not null and not is_converted
 
@@ -31,6 +32,7 @@ select
     sum(is_contact) as contact_count,
     sum(is_lead) as lead_count,
     count(*) as record_count,
-    count(*) > 1 as is_duplicate
+    count(*) > 1 as is_duplicate,
+    source_relation
 from person_emails
-group by email
+group by source_relation, email

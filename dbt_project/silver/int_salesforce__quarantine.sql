@@ -12,6 +12,7 @@
 select
     cast('{{ object_name }}' as {{ dbt.type_string() }}) as object_name,
     {{ id_column }} as record_id,
+    source_relation,
     _batch_id,
     _extracted_at,
     system_modstamp,

@@ -7,7 +7,7 @@ with live_tasks as (
 
 users as (
 
-    select user_id, full_name from {{ ref('int_salesforce__users') }}
+    select user_id, source_relation, full_name from {{ ref('int_salesforce__users') }}
 
 )
 
@@ -39,7 +39,9 @@ select
     tasks.last_modified_at,
     tasks.system_modstamp,
     tasks._batch_id,
-    tasks._extracted_at
+    tasks._extracted_at,
+    tasks.source_relation
 from live_tasks as tasks
 left join users as owners
     on owners.user_id = tasks.owner_id
+    and owners.source_relation = tasks.source_relation

@@ -23,7 +23,9 @@ select
     users.last_modified_at,
     users.system_modstamp,
     users._batch_id,
-    users._extracted_at
+    users._extracted_at,
+    users.source_relation
 from live_users as users
 left join live_users as managers
     on managers.user_id = users.manager_id
+    and managers.source_relation = users.source_relation

@@ -80,6 +80,8 @@ WINDOW_KEYS_COLUMNS = (("source", "varchar not null"), ("object_name", "varchar 
                        ("id", "varchar not null"), ("cursor_value", "varchar not null"))
 OPEN_JOBS_COLUMNS = (("job_id", "varchar primary key"), ("source", "varchar not null"),
                      ("object_name", "varchar not null"), ("purpose", "varchar"), ("created_at", "timestamp not null"))
+ORGS_COLUMNS = (("source", "varchar primary key"), ("org_id", "varchar not null"), ("instance_url", "varchar"),
+                ("first_seen_at", "timestamp not null"), ("last_seen_at", "timestamp not null"))
 TOMBSTONES_COLUMNS = (("object_name", "varchar not null"), ("id", "varchar not null"), ("last_systemmodstamp", "varchar"),
                       ("detected_by", "varchar not null"), ("_batch_id", "varchar not null"),
                       ("_extracted_at", "timestamp not null"), ("_source", "varchar not null"))
@@ -241,6 +243,7 @@ class SqlBronzeWriter:
         state_ddl = self._table_ddl("state.salesforce_objects", STATE_COLUMNS, ",\n    primary key (source, object_name)")
         for ddl in (state_ddl, self._table_ddl("state.salesforce_window_keys", WINDOW_KEYS_COLUMNS),
                     self._table_ddl("state.salesforce_open_jobs", OPEN_JOBS_COLUMNS),
+                    self._table_ddl("state.salesforce_orgs", ORGS_COLUMNS),
                     self._table_ddl(f"bronze.{TOMBSTONES_TABLE}", TOMBSTONES_COLUMNS),
                     self._table_ddl("audit.extract_batches", [("batch_id", "varchar primary key")] + [
                         (c, AUDIT_TYPES.get(c, "varchar")) for c in AUDIT_COLUMNS[1:]])):
@@ -283,6 +286,21 @@ class SqlBronzeWriter:
         if not states:
             return
         self._transaction(lambda: [self._save_state(state) for state in states])
+
+    def org_id(self, source: str) -> str | None:
+        """The organization Id whose records ``source`` holds (None before its first extraction)."""
+        rows = self.query("select org_id from state.salesforce_orgs where source = ?", [source])
+        return rows[0][0] if rows else None
+
+    def remember_org(self, source: str, org_id: str, instance_url: str | None) -> None:
+        """Record (outside any batch) that ``source`` holds org ``org_id``; an org id once recorded never changes."""
+        now = _utcnow()
+        if self.org_id(source) is None:
+            self._execute("insert into state.salesforce_orgs (source, org_id, instance_url, first_seen_at, "
+                          "last_seen_at) values (?, ?, ?, ?, ?)", [source, org_id, instance_url, now, now])
+        else:
+            self._execute("update state.salesforce_orgs set instance_url = ?, last_seen_at = ? where source = ?",
+                          [instance_url, now, source])
 
     def open_jobs(self, source: str, object_name: str) -> list[str]:
         return [r[0] for r in self._execute(
@@ -448,8 +466,10 @@ class SqlBronzeWriter:
             from ({latest}) l
             where not exists (select 1 from _scan_ids s where s.id = l.id) {live}
               and not exists (select 1 from bronze.{TOMBSTONES_TABLE} t
-                              where t.object_name = ? and t.id = l.id and t._extracted_at > l._extracted_at)
-            """, [batch.object_name, batch.batch_id, batch.extracted_at, batch.source, batch.object_name])
+                              where t.object_name = ? and t._source = ? and t.id = l.id
+                                and t._extracted_at > l._extracted_at)
+            """, [batch.object_name, batch.batch_id, batch.extracted_at, batch.source, batch.object_name,
+                  batch.source])
         self._drop_temp("_scan_ids")
         return inserted
 
@@ -493,21 +513,22 @@ class SqlBronzeWriter:
             [batch.extracted_at, batch.batch_id]).fetchone()
         return highest, int(deleted_rows or 0)
 
-    def live_count(self, object_name: str, table: str, cursor_field: str | None) -> int | None:
+    def live_count(self, object_name: str, table: str, cursor_field: str | None,
+                   source: str = "salesforce") -> int | None:
         """Records whose latest landed version is live and not found gone: what the org's live count should be."""
         columns = self.bronze_columns(table)
         if not columns:
             return None
         where = (f"id is not null and id not in (select t.id from bronze.{TOMBSTONES_TABLE} t "
-                 f"where t.object_name = ?)")
+                 f"where t.object_name = ? and t._source = ?)")
         if "isdeleted" not in columns:
             return int(self._execute(f"select count(distinct id) from bronze.{quote_ident(table)} where {where}",
-                                     [object_name]).fetchone()[0])
+                                     [object_name, source]).fetchone()[0])
         c = quote_ident((cursor_field or "id").lower())
         latest = self._latest_per_id("id, isdeleted", f"bronze.{quote_ident(table)}", where, self._latest_order(c))
         return int(self._execute(
             f"select count(*) from ({latest}) l where coalesce(lower(l.isdeleted), 'false') <> 'true'",
-            [object_name]).fetchone()[0])
+            [object_name, source]).fetchone()[0])
 
     def update_window_keys(self, batch: Batch, window_start: str, rebuild: bool) -> int:
         """Keep state.salesforce_window_keys = the change keys with cursor >= window_start; return the records
@@ -531,8 +552,8 @@ class SqlBronzeWriter:
             f"and _change_kind = '{CHANGE}' and {k} is not null and {c} is not null", key + params)
         return int(self._execute(
             f"select count(distinct id) from state.salesforce_window_keys where source = ? and object_name = ? "
-            f"and id not in (select id from bronze.{TOMBSTONES_TABLE} where object_name = ?)",
-            key + [batch.object_name]).fetchone()[0])
+            f"and id not in (select id from bronze.{TOMBSTONES_TABLE} where object_name = ? and _source = ?)",
+            key + [batch.object_name, batch.source]).fetchone()[0])
 
     def dedup_since(self, source: str, object_name: str, window_start: str | None) -> datetime | None:
         """The earliest batch that may hold change rows with cursor >= window_start (None: look at all)."""
@@ -551,8 +572,8 @@ class SqlBronzeWriter:
         since_sql, params = ("and _extracted_at >= ?", [since]) if since is not None else ("", [])
         return int(self._execute(
             f"select count(distinct {k}) from {table} where _change_kind = '{CHANGE}' and {c} >= ? {since_sql} "
-            f"and {k} not in (select id from bronze.{TOMBSTONES_TABLE} where object_name = ?)",
-            [window_start, *params, batch.object_name]).fetchone()[0])
+            f"and {k} not in (select id from bronze.{TOMBSTONES_TABLE} where object_name = ? and _source = ?)",
+            [window_start, *params, batch.object_name, batch.source]).fetchone()[0])
 
     def commit(self, batch: Batch, state: ObjectState | None, audit: BatchAudit) -> None:
         """Commit the batch's rows, the object's new state and the batch's audit row together."""

@@ -34,6 +34,7 @@ SEED_BATCH_ROWS = 1_000_000
 WIDE_SEED_BATCH_ROWS = 250_000
 SPAN_SECONDS = 3 * 365 * 86400
 INTEGRATION_USERNAME = "integration@medallion-sandbox.example.com"
+DEFAULT_ORG_ID = "00D8d0000000001EAA"
 BASE_COUNTS = {
     "User": 50, "Account": 600, "Contact": 1800, "Lead": 2500, "Opportunity": 1500, "Case": 2000, "Task": 5000,
 }
@@ -120,16 +121,19 @@ def seed_org(store: OrgStore, seed: int, scale: float, options: Mapping[str, str
     """Fill an empty org (the caller checks that it is empty) and store its settings: the generated objects in a
     first transaction, the standard objects, id sequences and settings (which mark the org seeded) in a second.
 
-    ``options``: see ``object_counts``; ``recycle_bin=false`` leaves out the records a new org ships with in its
+    ``options``: see ``object_counts``; ``org_id=`` and ``username=`` (of the integration user) make another org
+    than the default one (``sandbox/salesforce_2/``); ``recycle_bin=false`` leaves out the records a new org ships with in its
     Recycle Bin and the merged ones (``recycle_bin.py``). ``progress(object, rows, seconds)`` is called after each
     object. Returns the rows seeded per object (soft-deleted ones included).
     """
     counts = object_counts(scale, options)
     credentials = _credentials(seed)
+    username = (options or {}).get("username") or INTEGRATION_USERNAME
+    org_id = (options or {}).get("org_id") or DEFAULT_ORG_ID
     generated = _seed_generated(store, RowGenerator(seed, counts), counts, progress)
     with store.write() as cur:
         _create_macros(cur, seed)
-        for object_name, statement in _statements(counts).items():
+        for object_name, statement in _statements(counts, username).items():
             started = time.monotonic()
             cur.execute(statement)
             OrgStore.reserve_sequence(cur, OBJECTS[object_name].key_prefix, counts[object_name])
@@ -149,10 +153,10 @@ def seed_org(store: OrgStore, seed: int, scale: float, options: Mapping[str, str
         OrgStore.put_settings(
             cur,
             {
-                "seed": str(seed), "scale": str(scale), "username": INTEGRATION_USERNAME,
+                "seed": str(seed), "scale": str(scale), "username": username,
                 "password": credentials["password"], "security_token": credentials["security_token"],
                 "client_id": credentials["client_id"], "client_secret": credentials["client_secret"],
-                "org_id": "00D8d0000000001EAA",
+                "org_id": org_id,
             },
         )
     return counts
@@ -239,7 +243,7 @@ def _create_macros(cur: duckdb.DuckDBPyConnection, seed: int) -> None:
         cur.execute(f"CREATE OR REPLACE TEMP MACRO {macro}")
 
 
-def _statements(counts: dict[str, int]) -> dict[str, str]:
+def _statements(counts: dict[str, int], username: str = INTEGRATION_USERNAME) -> dict[str, str]:
     n_users, n_accounts, n_contacts = counts["User"], counts["Account"], counts["Contact"]
     n_opps, n_cases = counts["Opportunity"], counts["Case"]
     managers = max(1, n_users // 8)
@@ -287,10 +291,10 @@ def _statements(counts: dict[str, int]) -> dict[str, str]:
                 "SystemModstamp", "Username", "FirstName", "LastName", "Name", "Email", "Title", "Department",
                 "IsActive", "ManagerId", "UserType")
             SELECT sf_id('005', i), created, sf_id('005', 1), modified, sf_id('005', 1), modified,
-                CASE WHEN i = 1 THEN '{INTEGRATION_USERNAME}'
+                CASE WHEN i = 1 THEN '{username}'
                      ELSE person_email(first, last, 'medallion-sandbox.example.com') || '.' || i END,
                 first, last, trim(concat_ws(' ', first, last)),
-                CASE WHEN i = 1 THEN '{INTEGRATION_USERNAME}'
+                CASE WHEN i = 1 THEN '{username}'
                      ELSE person_email(first, last, 'medallion-sandbox.example.com') END,
                 CASE WHEN i = 1 THEN 'API Integration' ELSE pick({_sql_list(USER_TITLES)}, i, 'title') END,
                 CASE WHEN i = 1 THEN 'IT' ELSE pick({_sql_list(DEPARTMENTS)}, i, 'dept') END,

@@ -37,6 +37,8 @@ CONFIGURATIONS = {
                                                                    "extra": {"dsn": "duckdb:////nonexistent.duckdb"}}),
                           "AIRFLOW_CONN_ERP_API": json.dumps({"conn_type": "http", "host": "http://127.0.0.1:1",
                                                               "password": "t"})},
+    "two-orgs-local": {"AIRFLOW_CONN_SALESFORCE_DEFAULT": REAL_ORG, "AIRFLOW_CONN_SF_EMEA": REAL_ORG,
+                       "MEDALLION_SALESFORCE_ORGS": "salesforce_default:salesforce,sf_emea:emea"},
 }
 ERP_GROUPS = {"erp_database": "connection", "erp_files": "drop_folder", "erp_api": "connection"}
 
@@ -138,6 +140,30 @@ def test_reverse_sync_runs_after_its_model_is_tested_and_audit_always_runs(parse
     assert "reverse_sync.hightouch_salesforce__account_update" in audit["upstream"]
     leaves = [t for t, v in tasks.items() if not any(t in w["upstream"] for w in tasks.values())]
     assert leaves == ["audit"], "the audit is the only leaf, so its outcome is the run's"
+
+
+def test_two_orgs_extract_in_parallel_groups_converging_before_bronze(manifest_path, tmp_path):
+    result = parse(manifest_path, tmp_path / "airflow_home", {
+        "MEDALLION_SALESFORCE_ORGS": "salesforce_default:salesforce,sf_emea:emea"})
+    assert result["import_errors"] == {}
+    tasks = result["dags"]["salesforce_medallion"]["tasks"]
+    for group in ("extract", "extract_emea"):
+        assert tasks[f"{group}.objects"]["mapped"] is True
+        assert tasks[f"{group}.objects"]["upstream"] == [f"{group}.plan"]
+        assert tasks[f"{group}.done"]["trigger_rule"] == "none_failed"
+        assert not any(t.startswith("extract") for t in tasks[f"{group}.plan"]["upstream"]), "orgs run in parallel"
+    first_bronze = [t for t, v in tasks.items() if t.startswith("bronze.") and "extract.done" in v["upstream"]]
+    assert first_bronze and all("extract_emea.done" in tasks[t]["upstream"] for t in first_bronze)
+
+
+def test_a_bad_org_list_fails_the_parse_with_its_reason(manifest_path, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "MEDALLION_"))}
+    env.update({"AIRFLOW_HOME": str(tmp_path), "MEDALLION_MANIFEST_PATH": str(manifest_path),
+                "MEDALLION_SALESFORCE_ORGS": "salesforce_default:salesforce,sf_emea:EMEA"})
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("parse_dags.py")), str(ROOT / "dags")],
+                          env=env, capture_output=True, text=True, timeout=300)
+    errors = json.loads(done.stdout.strip().splitlines()[-1])["import_errors"]
+    assert any("org name 'EMEA' must be lower-case" in e for e in errors.values()), errors
 
 
 def test_writers_share_the_one_slot_duckdb_pool(parsed):

@@ -7,6 +7,7 @@ with from_opportunities as (
     from {{ ref('fct_opportunities') }} as opportunities
     inner join {{ ref('dim_accounts') }} as accounts
         on accounts.account_id = opportunities.account_id
+        and accounts.source_relation = opportunities.source_relation
     where opportunities.is_open
 
 ),

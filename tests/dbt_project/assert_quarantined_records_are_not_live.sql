@@ -14,6 +14,7 @@ select quarantine.object_name, quarantine.record_id, quarantine.reason
 from {{ ref('int_salesforce__quarantine') }} as quarantine
 inner join {{ ref(live_model) }} as live
     on live.{{ id_column }} = quarantine.record_id
+    and live.source_relation = quarantine.source_relation
 where quarantine.object_name = '{{ object_name }}'
     and quarantine.is_latest_version
 {% if not loop.last %}union all{% endif %}

@@ -1,0 +1,1 @@
+"""A second Salesforce org, served beside the first when ``--extra second_org=true`` (several-org extraction)."""
