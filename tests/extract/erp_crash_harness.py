@@ -586,7 +586,8 @@ class ErpCrashHarness:
             elif kind == "usage_events":
                 done.append(f"usage events x{len(erp.add_usage_events(rng.randint(5, 60)))}")
             elif kind == "late_usage":
-                done.append(f"late usage events x{len(erp.add_usage_events(rng.randint(5, 30), occurred_at=erp.now() - dt.timedelta(days=rng.randint(1, 5))))}")
+                occurred = erp.now() - dt.timedelta(days=rng.randint(1, 5))
+                done.append(f"late usage events x{len(erp.add_usage_events(rng.randint(5, 30), occurred_at=occurred))}")
             elif kind == "late_commit":
                 # a transaction stamped a while ago commits only now (inside the lookback): new rows, so no key
                 # gets two contents in one second
