@@ -2,6 +2,11 @@
 
     python scripts/crash_trials.py --trials 300 --seed 1 [--state-dir .medallion/crash-trials] [--keep-all]
         [--warehouse duckdb|postgres] [--pg-host 127.0.0.1 --pg-port 5432 --pg-user postgres]
+        [--source salesforce|erp] [--bronze-store]
+
+--source erp kills the ERP extraction instead (tables, file drops, REST API: tests/extract/erp_crash_harness.py)
+and checks bronze against the ERP; --bronze-store (ERP) archives every batch in a local store and checks its
+sealed manifests against the committed batches.
 
 With --warehouse postgres the cycles land into a PostgreSQL database the run creates and drops (a failing trial's
 database is kept, renamed, and named in the summary).
@@ -22,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.extract.crash_harness import OBJECTS, CrashHarness, HarnessConfig  # noqa: E402
+from tests.extract.erp_crash_harness import ErpCrashHarness, ErpHarnessConfig  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,13 +43,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument("--pg-user", default="postgres")
+    parser.add_argument("--source", choices=("salesforce", "erp"), default="salesforce")
+    parser.add_argument("--bronze-store", action="store_true", help="ERP: archive batches in a store, check it")
     args = parser.parse_args(argv)
     shutil.rmtree(args.state_dir, ignore_errors=True)
+    pg_admin = {"host": args.pg_host, "port": args.pg_port, "user": args.pg_user}
+    log = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
+    if args.source == "erp":
+        print(f"starting a sandbox ERP and {args.trials} ERP crash trials (seed {args.seed}, {args.warehouse}"
+              f"{', bronze store' if args.bronze_store else ''}) in {args.state_dir}", flush=True)
+        with ErpCrashHarness(ErpHarnessConfig(state_dir=args.state_dir, seed=args.seed, keep_all=args.keep_all,
+                                              warehouse=args.warehouse, pg_admin=pg_admin,
+                                              bronze_store=args.bronze_store), log=log) as harness:
+            summary = harness.run(args.trials)
+        print()
+        print(summary.format())
+        return 1 if summary.violations else 0
     config = HarnessConfig(state_dir=args.state_dir, seed=args.seed, keep_all=args.keep_all,
                            objects=tuple(o.strip() for o in args.objects.split(",") if o.strip()),
-                           warehouse=args.warehouse,
-                           pg_admin={"host": args.pg_host, "port": args.pg_port, "user": args.pg_user})
-    log = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
+                           warehouse=args.warehouse, pg_admin=pg_admin)
     print(f"starting a sandbox org and {args.trials} crash trials (seed {args.seed}, {args.warehouse}) in "
           f"{args.state_dir}", flush=True)
     with CrashHarness(config, log=log) as harness:

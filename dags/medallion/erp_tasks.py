@@ -81,6 +81,13 @@ def _fail_permanent(error: Exception):
     raise error
 
 
+def _complete_store(options, writer) -> None:
+    """Seal the bronze store's manifests of batches a crash left committed but unsealed (as the Salesforce plan
+    does), so a deployment that runs only the ERP keeps its store complete too."""
+    if options.bronze_store is not None:
+        options.bronze_store.complete(writer.batch_statuses)
+
+
 def extract_erp_database(erp: dict, warehouse: dict, **context) -> list[dict]:
     """Every ERP table by its modified_at watermark, one batch per table."""
     from extract.erp.database import open_reader
@@ -92,9 +99,10 @@ def extract_erp_database(erp: dict, warehouse: dict, **context) -> list[dict]:
         reader = open_reader(erp_database_dsn(erp["database_conn_id"]))
     except Exception as error:
         _fail_permanent(error)
+    options = erp_options(erp["options"], erp.get("bronze_store"))
     with open_writer(warehouse) as writer:
-        results = extract_tables(reader, writer, options=erp_options(erp["options"], erp.get("bronze_store")),
-                                 dag_run_id=context["run_id"])
+        _complete_store(options, writer)
+        results = extract_tables(reader, writer, options=options, dag_run_id=context["run_id"])
     return _outcome("ERP tables", results)
 
 
@@ -103,9 +111,11 @@ def extract_erp_files(erp: dict, warehouse: dict, **context) -> list[dict]:
     from extract.erp.file_extraction import extract_drops
     from medallion.extract_tasks import open_writer
 
+    options = erp_options(erp["options"], erp.get("bronze_store"))
     with open_writer(warehouse) as writer:
-        results = extract_drops(writer, Path(erp["drop_dir"]), Path(erp["archive_dir"]),
-                                erp_options(erp["options"], erp.get("bronze_store")), dag_run_id=context["run_id"])
+        _complete_store(options, writer)
+        results = extract_drops(writer, Path(erp["drop_dir"]), Path(erp["archive_dir"]), options,
+                                dag_run_id=context["run_id"])
     if not results:
         log.info("no ready ERP file in %s", erp["drop_dir"])
     return _outcome("ERP files", results)
@@ -124,5 +134,6 @@ def extract_erp_api(erp: dict, warehouse: dict, **context) -> list[dict]:
     except Exception as error:
         _fail_permanent(error)
     with ErpApiClient(config, options) as client, open_writer(warehouse) as writer:
+        _complete_store(options, writer)
         results = extract_resources(client, writer, options=options, dag_run_id=context["run_id"])
     return _outcome("ERP API", results)

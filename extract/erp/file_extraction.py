@@ -179,6 +179,16 @@ def _archive(ready: ReadyFile, archive_dir: Path, sha256: str) -> Path:
     return target
 
 
+def _archive_stray_markers(drop_dir: Path, archive_dir: Path) -> None:
+    """A kill between _archive's two moves leaves a file's ``.done`` marker behind with its file archived: move
+    such a marker after its file (a marker whose file is neither here nor archived is left alone)."""
+    for marker in drop_dir.glob(f"*{DONE_SUFFIX}"):
+        name = marker.name.removesuffix(DONE_SUFFIX)
+        if not (drop_dir / name).exists() and (archive_dir / name).exists():
+            shutil.move(str(marker), archive_dir / marker.name)
+            log.info("%s: its file was archived by an earlier run; marker archived too", name)
+
+
 def landed_checksums(writer) -> dict[str, ObjectState]:
     """sha256 -> the ledger entry of every file landed so far."""
     return {name.removeprefix(LEDGER_PREFIX): state for name, state in writer.object_states(FILES_SOURCE).items()
@@ -284,6 +294,7 @@ def extract_drops(writer, drop_dir: Path, archive_dir: Path | None = None, optio
     """Every ready file of the drop folder, oldest name first; one file's failure never stops the others."""
     drop_dir = Path(drop_dir)
     archive_dir = Path(archive_dir) if archive_dir else drop_dir / "archive"
+    _archive_stray_markers(drop_dir, archive_dir)
     ready, notes = ready_files(drop_dir, formats)
     for note in notes:
         log.info("%s", note)

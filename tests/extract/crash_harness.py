@@ -400,7 +400,7 @@ class ChildRun:
         return [line for line in self.trace if line.startswith("result ") and '"error"' in line]
 
     def last_step(self) -> str:
-        steps = [line for line in self.trace if line.startswith(("step ", "open_jobs", "plan "))]
+        steps = [line for line in self.trace if line.startswith(("step ", "open_jobs", "plan ", "opened"))]
         if not steps:
             return "before any step (login, describe, first query)"
         words = steps[-1].split()
@@ -422,8 +422,9 @@ def _die_with_parent() -> None:
 
 
 def run_child(spec: dict, directory: Path, name: str, *, kill_after_s: float | None = None,
-              timeout_s: float = 240) -> ChildRun:
-    """Run ``crash_child`` with ``spec``; SIGKILL it ``kill_after_s`` seconds after it started, if still running."""
+              timeout_s: float = 240, module: str = "tests.extract.crash_child") -> ChildRun:
+    """Run ``module`` (``crash_child``, or ``erp_crash_child``) with ``spec``; SIGKILL it ``kill_after_s`` seconds
+    after it started, if still running."""
     directory.mkdir(parents=True, exist_ok=True)
     spec = {**spec, "trace": str(directory / f"{name}.trace")}
     spec_path = directory / f"{name}.json"
@@ -431,7 +432,7 @@ def run_child(spec: dict, directory: Path, name: str, *, kill_after_s: float | N
     Path(spec["trace"]).unlink(missing_ok=True)
     log_path = directory / f"{name}.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "tests.extract.crash_child", str(spec_path)], cwd=ROOT,
+        process = subprocess.Popen([sys.executable, "-m", module, str(spec_path)], cwd=ROOT,
                                    stdout=subprocess.PIPE, stderr=log, text=True, preexec_fn=_die_with_parent)
         process.stdout.readline()  # STARTED (or nothing if it died first)
         started = time.monotonic()
@@ -548,6 +549,8 @@ class Summary:
     orphaned_jobs: int = 0
     leftover_work_files: int = 0
     failed_trials: list[TrialReport] = field(default_factory=list)
+    points: tuple[str, ...] = KILL_POINTS  # the kill points reported (the ERP harness has its own)
+    bulk_jobs: bool = True  # report orphaned Bulk jobs (Salesforce only)
 
     @property
     def violations(self) -> list[Violation]:
@@ -557,15 +560,16 @@ class Summary:
         lines = [f"crash trials: {self.trials} in {self.seconds:.0f}s "
                  f"({self.seconds / max(self.trials, 1):.1f}s per trial)",
                  f"kills: {sum(self.kills.values())} of {self.trials} trials"]
-        for point in KILL_POINTS:
+        for point in self.points:
             extra = f" (+{self.not_reached[point]} chosen but the cycle ended first)" if self.not_reached[point] else ""
             lines.append(f"  {point:<18} {self.kills[point]:>4}{extra}")
         if self.timer_landed_after:
             lines.append("timer kills landed after: " + ", ".join(
                 f"{k} {v}" for k, v in self.timer_landed_after.most_common()))
         lines.append("org changes between runs: " + ", ".join(f"{k} {v}" for k, v in sorted(self.mutations.items())))
-        lines.append(f"orphaned Bulk jobs (created, killed before their id was noted; finished, deleted by the "
-                     f"harness): {self.orphaned_jobs}")
+        if self.bulk_jobs:
+            lines.append(f"orphaned Bulk jobs (created, killed before their id was noted; finished, deleted by the "
+                         f"harness): {self.orphaned_jobs}")
         lines.append(f"result-page files left in the work dir by killed runs (removed by the harness): "
                      f"{self.leftover_work_files}")
         lines.append(f"violations: {len(self.violations)} in {len(self.failed_trials)} trials")

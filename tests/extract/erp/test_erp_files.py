@@ -92,6 +92,20 @@ def test_a_file_is_landed_once_by_checksum(erp, writer, drops, erp_options):
     assert len(archived) == 2, archived  # the identical re-drop under the taken name needs no second copy
 
 
+def test_a_marker_left_behind_by_a_kill_between_the_archive_moves_is_archived_next_run(erp, writer, drops,
+                                                                                         erp_options):
+    dropped = erp.drop_customers(since=EVERYTHING)
+    (path,) = drops(dropped.path)
+    outcomes(extract_drops(writer, drops.folder, options=erp_options))
+    count = writer.con.execute("select count(*) from bronze.erp_files__customers").fetchone()[0]
+    archived_marker = drops.folder / "archive" / (path.name + ".done")
+    archived_marker.rename(drops.folder / archived_marker.name)  # the file moved, its marker not yet: the kill
+    assert outcomes(extract_drops(writer, drops.folder, options=erp_options)) == {}
+    assert not [p for p in drops.folder.iterdir() if p.is_file()], "the stray marker is archived"
+    assert archived_marker.exists()
+    assert writer.con.execute("select count(*) from bronze.erp_files__customers").fetchone()[0] == count
+
+
 def test_a_file_waits_for_its_marker_and_only_changes_come_in_later_drops(erp, writer, drops, erp_options,
                                                                             frozen_clock):
     erp.drop_invoices()  # a baseline: later drops hold what changed since
