@@ -125,7 +125,7 @@ def arrow_from_cursor(cursor, on_done=None) -> pa.RecordBatchReader:
     ``on_done()`` runs once the rows are exhausted (e.g. to close a server-side cursor)."""
     import pyarrow as pa
 
-    names = [d[0] for d in cursor.description]
+    names = [d[0].lower() for d in cursor.description]  # bronze's names (Snowflake answers in upper case)
     schema = pa.schema([(n, pa.timestamp("us") if n == "_extracted_at" else pa.string()) for n in names])
 
     def batches():
