@@ -51,7 +51,7 @@ with landed as (
         landed_row._batch_id,
         landed_row._extracted_at,
         landed_row._source,
-        {{ medallion.row_to_json_text('landed_row') }} as _raw_record
+        {{ medallion.row_to_json_text('landed_row', landed_columns) }} as _raw_record
     from {{ source_relation }} as landed_row
 
 ),

@@ -97,3 +97,51 @@ def start_sandbox(root: Path, state: Path, env: dict[str, str], extra_args: list
     })
     env["REQUESTS_CA_BUNDLE"] = env["CURL_CA_BUNDLE"] = values["CA_BUNDLE"]
     return RunningSandbox(process, values)
+
+
+@dataclass
+class RunningFakesnow:
+    """`fakesnow -s` (scripts/fakesnow_server.py) on a free loopback port, its databases in its own directory."""
+
+    process: subprocess.Popen
+    port: int
+    db_dir: Path
+
+    def profile_env(self) -> dict[str, str]:
+        """The MEDALLION_SF_* settings (profiles.yml, dags/medallion/config.py) that point at this server.
+
+        fakesnow accepts any password; it is set only because the Snowflake client refuses an empty one."""
+        return {"MEDALLION_SF_HOST": "localhost", "MEDALLION_SF_PORT": str(self.port),
+                "MEDALLION_SF_PROTOCOL": "http", "MEDALLION_SF_ACCOUNT": "fakesnow",
+                "MEDALLION_SF_USER": "medallion", "MEDALLION_SF_PASSWORD": "fakesnow",
+                "MEDALLION_SF_DATABASE": "MEDALLION", "MEDALLION_SF_FAKESNOW": "true"}
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_fakesnow(root: Path, db_dir: Path, log_path: Path) -> RunningFakesnow:
+    """Start fakesnow's Snowflake server on a free port with its databases under db_dir; wait until it serves."""
+    db_dir.mkdir(parents=True, exist_ok=True)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "scripts.fakesnow_server", "--db-dir", str(db_dir)],
+                                   cwd=root, stdout=subprocess.PIPE, stderr=log, text=True,
+                                   preexec_fn=_die_with_parent)
+    port = None
+    for line in process.stdout:
+        line = line.strip()
+        if line.startswith("FAKESNOW_PORT="):
+            port = int(line.split("=", 1)[1])
+        elif line == "FAKESNOW_READY":
+            break
+    if port is None:
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"fakesnow stopped before it was ready; see {log_path}")
+    return RunningFakesnow(process, port, db_dir)
