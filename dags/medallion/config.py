@@ -8,6 +8,8 @@ Values travel as arguments from here on: the DAG passes what a task needs as its
 | MEDALLION_STATE_DIR | `.medallion` | local state (warehouse, sandbox, Airflow home of `make run`) |
 | MEDALLION_TARGET | `local` | dbt target and landing warehouse: local (DuckDB), postgres, snowflake |
 | MEDALLION_DUCKDB_PATH | `$STATE_DIR/warehouse.duckdb` | the DuckDB warehouse |
+| MEDALLION_PG_HOST / _PORT / _USER / _DATABASE | `127.0.0.1` / `5432` / `postgres` / `medallion` | the PostgreSQL warehouse (target postgres; dbt reads the same variables in profiles.yml) |
+| MEDALLION_PG_PASSWORD | empty | its password: read by the task at run time (warehouse_target), never a task argument |
 | MEDALLION_MANIFEST_PATH | `target/manifest.json` | the dbt manifest Cosmos renders |
 | MEDALLION_SCHEDULE | `*/15 * * * *` | the extraction cadence (`none` for manual runs only) |
 | MEDALLION_SALESFORCE_CONN_ID | `salesforce_default` | the Airflow connection of the org |
@@ -73,6 +75,10 @@ class Settings:
     ca_bundle: str | None
     extract_retries: int
     extract_retry_delay_s: int
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    pg_database: str = "medallion"
     profiles_path: Path = field(default=PROJECT_ROOT / "profiles.yml")
 
     @property
@@ -85,8 +91,12 @@ class Settings:
                 "retry_exponential_backoff": True, "max_retry_delay": timedelta(minutes=10)}
 
     def warehouse(self) -> dict:
-        """Where extraction lands, as a task argument (no secrets: those are read by the task from its env)."""
-        return {"target": self.target, "duckdb_path": str(self.duckdb_path)}
+        """Where extraction lands, as a task argument (no secrets: the task reads them with warehouse_target)."""
+        location = {"target": self.target, "duckdb_path": str(self.duckdb_path)}
+        if self.target == "postgres":
+            location.update(host=self.pg_host, port=self.pg_port, user=self.pg_user, database=self.pg_database)
+        # snowflake: its location (account, database, ...) goes here, filled by the Snowflake writer's settings
+        return location
 
     def extract_options(self) -> dict:
         """The extraction options as plain values, for task arguments (extract.options.ExtractOptions)."""
@@ -104,8 +114,12 @@ class Settings:
 
     def dbt_env(self) -> dict[str, str]:
         """What dbt needs to find the warehouse when Cosmos runs it from a temporary copy of the project."""
-        return {"MEDALLION_TARGET": self.target, "MEDALLION_DUCKDB_PATH": str(self.duckdb_path),
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+        env = {"MEDALLION_TARGET": self.target, "MEDALLION_DUCKDB_PATH": str(self.duckdb_path),
+               "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+        if self.target == "postgres":  # the password is not here: dbt reads it from the worker's environment
+            env.update(MEDALLION_PG_HOST=self.pg_host, MEDALLION_PG_PORT=str(self.pg_port),
+                       MEDALLION_PG_USER=self.pg_user, MEDALLION_PG_DATABASE=self.pg_database)
+        return env
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
@@ -135,7 +149,32 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         ca_bundle=env.get("MEDALLION_SALESFORCE_CA_BUNDLE") or None,
         extract_retries=int(env.get("MEDALLION_EXTRACT_RETRIES", "3")),
         extract_retry_delay_s=int(env.get("MEDALLION_EXTRACT_RETRY_DELAY_S", "15")),
+        pg_host=env.get("MEDALLION_PG_HOST", "127.0.0.1"),
+        pg_port=int(env.get("MEDALLION_PG_PORT", "5432")),
+        pg_user=env.get("MEDALLION_PG_USER", "postgres"),
+        pg_database=env.get("MEDALLION_PG_DATABASE", "medallion"),
     )
+
+
+TARGETS = ("local", "postgres", "snowflake")
+
+
+def warehouse_target(warehouse: dict, environ: Mapping[str, str] | None = None):
+    """The writer's target for a task's ``warehouse`` argument, with its secret read from the environment now (at
+    task run time), so it never travels as a task argument."""
+    from extract.warehouse import WarehouseTarget
+
+    env = os.environ if environ is None else environ
+    kind = warehouse["target"]
+    if kind == "local":
+        return WarehouseTarget(kind="local", duckdb_path=warehouse["duckdb_path"])
+    if kind == "postgres":
+        return WarehouseTarget(kind="postgres", host=warehouse["host"], port=int(warehouse["port"]),
+                               user=warehouse["user"], database=warehouse["database"],
+                               password=env.get("MEDALLION_PG_PASSWORD") or None)
+    if kind == "snowflake":  # the Snowflake writer's settings and secret go here
+        return WarehouseTarget(kind="snowflake", options=dict(warehouse.get("options", {})))
+    raise ValueError(f"MEDALLION_TARGET={kind!r}: choose one of {', '.join(TARGETS)}")
 
 
 SETTINGS = load()

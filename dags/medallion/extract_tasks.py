@@ -35,14 +35,11 @@ def extract_options(args: dict):
 
 
 def open_writer(warehouse: dict):
-    """The bronze writer for the warehouse the DAG names (DuckDB today; PostgreSQL and Snowflake land next)."""
-    from extract.warehouse.duckdb_bronze import DuckDBBronzeWriter
+    """The bronze writer for the warehouse the DAG names (its secret read from the environment now)."""
+    from extract.warehouse import open_bronze_writer
+    from medallion.config import warehouse_target
 
-    if warehouse["target"] != "local":
-        raise NotImplementedError(
-            f"landing into the {warehouse['target']!r} target is not built yet: extraction lands into DuckDB "
-            f"(MEDALLION_TARGET=local) today; PostgreSQL and Snowflake writers are the next step")
-    return DuckDBBronzeWriter(Path(warehouse["duckdb_path"]))
+    return open_bronze_writer(warehouse_target(warehouse))
 
 
 def salesforce_client(conn_id: str, options: dict):

@@ -1,9 +1,15 @@
-"""A sandbox org over real HTTPS, a client logged in to it, and a fresh DuckDB warehouse per test."""
+"""A sandbox org over real HTTPS, a client logged in to it, and a fresh warehouse per test.
+
+The ``writer`` is DuckDB, and also PostgreSQL (a database of its own per test, created and dropped here) in the
+modules of POSTGRES_MODULES: the landing, incremental, failure-path and delete tests run against both writers.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -59,10 +65,81 @@ def client_for():
     return make
 
 
+POSTGRES_MODULES = {"test_landing", "test_incremental", "test_failure_paths", "test_deletes_and_refreshes"}
+PG_ADMIN = os.environ.get("MEDALLION_TEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+
+
+def pytest_generate_tests(metafunc):
+    uses_writer = "writer" in metafunc.fixturenames or "open_writer" in metafunc.fixturenames
+    if uses_writer and metafunc.module.__name__.rsplit(".", 1)[-1] in POSTGRES_MODULES:
+        metafunc.parametrize("warehouse", ["duckdb", "postgres"], indirect=True)
+
+
 @pytest.fixture
-def writer(tmp_path):
-    with DuckDBBronzeWriter(tmp_path / "warehouse.duckdb") as w:
-        yield w
+def warehouse(request) -> str:
+    """Which writer the ``writer`` fixture opens: duckdb, or postgres where the module is parametrized."""
+    return getattr(request, "param", "duckdb")
+
+
+class PostgresDatabases:
+    """Databases created for one test (unique names), dropped when it ends."""
+
+    def __init__(self):
+        self.names: list[str] = []
+
+    def create(self) -> str:
+        import psycopg
+
+        name = f"medallion_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(PG_ADMIN, autocommit=True) as con:
+            con.execute(f'create database "{name}"')
+        self.names.append(name)
+        return name
+
+    def conninfo(self, name: str) -> dict:
+        parts = dict(p.split("=", 1) for p in PG_ADMIN.split())
+        return {**parts, "dbname": name}
+
+    def drop_all(self) -> None:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as con:
+            for name in self.names:
+                con.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def pg_databases():
+    databases = PostgresDatabases()
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture
+def open_writer(warehouse, tmp_path, pg_databases):
+    """Open a fresh, empty writer of the test's warehouse kind (closed by the test, or at its end)."""
+    opened = []
+
+    def make(name: str = "warehouse"):
+        if warehouse == "postgres":
+            from extract.warehouse.postgres_bronze import PostgresBronzeWriter
+
+            w = PostgresBronzeWriter(**pg_databases.conninfo(pg_databases.create()))
+        else:
+            w = DuckDBBronzeWriter(tmp_path / f"{name}.duckdb")
+        opened.append(w)
+        return w
+    yield make
+    for w in opened:
+        try:
+            w.close()
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def writer(open_writer):
+    return open_writer()
 
 
 @pytest.fixture
@@ -85,17 +162,20 @@ def salesforce_conn(sandbox, monkeypatch):
     return set_conn
 
 
-def bronze_rows(writer: DuckDBBronzeWriter, object_name: str, columns: str = "id, systemmodstamp") -> list[tuple]:
+def sort_rows(rows: list[tuple]) -> list[tuple]:
+    """Rows in a stable order whatever the warehouse (NULLs first)."""
+    return sorted(rows, key=lambda row: tuple((v is not None, "" if v is None else v) for v in row))
+
+
+def bronze_rows(writer, object_name: str, columns: str = "id, systemmodstamp") -> list[tuple]:
     table = f"salesforce__{object_name.lower()}"
-    return writer.con.execute(f'select {columns} from bronze."{table}" order by all').fetchall()
+    return sort_rows(writer.query(f'select {columns} from bronze."{table}"'))
 
 
-def audit_rows(writer: DuckDBBronzeWriter, object_name: str | None = None) -> list[dict]:
+def audit_rows(writer, object_name: str | None = None) -> list[dict]:
     where = "where object_name = ?" if object_name else ""
-    cursor = writer.con.execute(f"select * from audit.extract_batches {where} order by started_at",
-                                [object_name] if object_name else [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return writer.query_dicts(f"select * from audit.extract_batches {where} order by started_at, finished_at",
+                              [object_name] if object_name else [])
 
 
 def truth(sb: Sandbox, object_name: str, where: str | None = None) -> dict[str, str]:

@@ -65,7 +65,7 @@ def test_a_new_record_does_not_hide_a_hard_delete_from_the_reconciliation(org_fo
         retry=FAST_RETRY, work_dir=tmp_path, include=("Lead",), reconcile_every=dt.timedelta(0),
         formula_refresh_every=None))
     assert [(w.object_name, w.extract_changes, w.reconcile) for w in plan.work] == [("Lead", True, True)]
-    tombstoned = {r[0] for r in writer.con.execute(
-        "select id from bronze.salesforce_tombstones where object_name = 'Lead'").fetchall()}
+    tombstoned = {r[0] for r in writer.query(
+        "select id from bronze.salesforce_tombstones where object_name = 'Lead'")}
     assert tombstoned == set(gone)
     assert [a["tombstones"] for a in audit_rows(writer, "Lead") if a["kind"] == "reconcile"] == [1]

@@ -12,10 +12,9 @@ from tests.extract.conftest import FAST_RETRY, audit_rows, bronze_rows
 
 def latest(writer, object_name: str, record_id: str) -> dict:
     table = f"salesforce__{object_name.lower()}"
-    cursor = writer.con.execute(
+    return writer.query_dicts(
         f'select * from bronze."{table}" where id = ? order by systemmodstamp desc, _extracted_at desc limit 1',
-        [record_id])
-    return dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+        [record_id])[0]
 
 
 def test_soft_deletes_and_merges_land_with_is_deleted_and_master_record_id(fresh_sandbox, client_for, writer,
@@ -53,8 +52,8 @@ def test_hard_deletes_are_found_by_reconciliation_and_recorded_once(fresh_sandbo
         cur.execute(f"DELETE FROM \"Case\" WHERE \"Id\" IN ({', '.join(repr(i) for i in purged)})")
     run = extract_object(client, writer, ObjectWork("Case", reconcile=True), options)
     reconcile = [b for b in run.batches if b.kind == "reconcile"][0]
-    tombstones = {r[0] for r in writer.con.execute(
-        "select id from bronze.salesforce_tombstones where object_name = 'Case'").fetchall()}
+    tombstones = {r[0] for r in writer.query(
+        "select id from bronze.salesforce_tombstones where object_name = 'Case'")}
     assert tombstones == set(gone), "live records that vanished; the purged one was already known deleted"
     assert reconcile.tombstones == 3 and reconcile.rows_received == org.count("Case", 'NOT "IsDeleted"')
     again = extract_object(client, writer, ObjectWork("Case", reconcile=True), options)
@@ -80,8 +79,8 @@ def test_formula_values_are_refreshed_without_a_systemmodstamp_bump(fresh_sandbo
         assert row["systemmodstamp"] == truth[record_id]["SystemModstamp"].strftime("%Y-%m-%dT%H:%M:%S.000Z")
     again = extract_object(client, writer, ObjectWork("Invoice__c", refresh_formulas=True), options)
     assert [b.rows_landed for b in again.batches if b.kind == "formula_refresh"] == [0]
-    changes = writer.con.execute("select id, systemmodstamp, count(*) from bronze.salesforce__invoice__c "
-                                 "where _change_kind = 'change' group by all having count(*) > 1").fetchall()
+    changes = writer.query("select id, systemmodstamp, count(*) from bronze.salesforce__invoice__c "
+                           "where _change_kind = 'change' group by id, systemmodstamp having count(*) > 1")
     assert changes == [], "refreshes never duplicate a change row"
 
 

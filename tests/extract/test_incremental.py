@@ -41,8 +41,8 @@ def test_first_run_is_full_then_only_changes_land(fresh_sandbox, client_for, wri
     changed = fresh_sandbox.org.mutate("Account", "update", count=7)["ids"]
     third = extract_object(client, writer, "Account", options)
     assert third.summary()["rows"] == 7
-    landed_now = {r[0] for r in writer.con.execute(
-        "select id from bronze.salesforce__account where _batch_id = ?", [third.batches[0].batch_id]).fetchall()}
+    landed_now = {r[0] for r in writer.query(
+        "select id from bronze.salesforce__account where _batch_id = ?", [third.batches[0].batch_id])}
     assert landed_now == set(changed)
     assert_bronze_matches_org(fresh_sandbox, writer, "Account")
     state = writer.object_state("salesforce", "Account")
@@ -77,8 +77,8 @@ def test_late_commits_within_the_lookback_are_caught(fresh_sandbox, client_for, 
     late = org.mutate("Opportunity", "late_commit", count=4, lag_seconds=120)
     late_new = org.mutate("Opportunity", "late_commit", count=2, lag_seconds=60, new_rows=True)
     run = extract_object(client, writer, "Opportunity", options)
-    landed = {r[0] for r in writer.con.execute(
-        "select id from bronze.salesforce__opportunity where _batch_id = ?", [run.batches[0].batch_id]).fetchall()}
+    landed = {r[0] for r in writer.query(
+        "select id from bronze.salesforce__opportunity where _batch_id = ?", [run.batches[0].batch_id])}
     assert set(late["ids"]) | set(late_new["ids"]) <= landed
     assert_bronze_matches_org(fresh_sandbox, writer, "Opportunity")
 
@@ -133,6 +133,6 @@ def test_the_cursor_never_passes_rows_that_were_not_committed(fresh_sandbox, cli
     assert writer.object_state("salesforce", "Account") == before
     assert audit_rows(writer, "Account")[-1]["status"] == "failed"
     run = extract_object(client, writer, "Account", options)
-    assert {r[0] for r in writer.con.execute("select id from bronze.salesforce__account where _batch_id = ?",
-                                             [run.batches[0].batch_id]).fetchall()} == set(changed)
+    assert {r[0] for r in writer.query("select id from bronze.salesforce__account where _batch_id = ?",
+                                       [run.batches[0].batch_id])} == set(changed)
     assert_bronze_matches_org(fresh_sandbox, writer, "Account")

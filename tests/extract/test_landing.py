@@ -21,13 +21,15 @@ def test_account_lands_every_row_and_field_with_batch_metadata(sandbox, client_f
     assert batch.route == ("bulk" if rest_max_rows == 0 else "rest")
     if batch.route == "bulk":
         assert batch.pages == -(-len(truth) // 50), "pages of maxRecords=50 each"
-    columns = [r[0] for r in writer.con.execute("describe bronze.salesforce__account").fetchall()]
+    columns = [r[0] for r in writer.query(
+        "select column_name from information_schema.columns where table_schema = 'bronze' "
+        "and table_name = 'salesforce__account' order by ordinal_position")]
     assert columns[0] == "id" and {"systemmodstamp", "customer_key__c", "isdeleted", "masterrecordid", "_batch_id",
                                    "_extracted_at", "_source", "_change_kind"} <= set(columns)
     assert "billingaddress" not in columns, "compound fields are not selectable in Bulk API 2.0"
-    landed = {r[0]: r for r in writer.con.execute(
+    landed = {r[0]: r for r in writer.query(
         "select id, name, description, systemmodstamp, isdeleted, annualrevenue, _batch_id, _source, _change_kind "
-        "from bronze.salesforce__account").fetchall()}
+        "from bronze.salesforce__account")}
     assert set(landed) == set(truth)
     for record_id, (_, name, description, stamp, deleted, revenue, batch_id, source, kind) in landed.items():
         record = truth[record_id]
@@ -44,19 +46,18 @@ def test_account_lands_every_row_and_field_with_batch_metadata(sandbox, client_f
         ("succeeded", len(truth), "run-1", batch.route)]
 
 
-def test_rest_and_bulk_land_the_same_text(sandbox, client_for, tmp_path):
+def test_rest_and_bulk_land_the_same_text(sandbox, client_for, tmp_path, open_writer):
     """Both routes write the Bulk API 2.0 CSV format, so a record lands as the same text whichever route read it."""
-    from extract.warehouse.duckdb_bronze import DuckDBBronzeWriter
-
     landed = {}
     for route, rest_max_rows in (("bulk", 0), ("rest", 1_000_000)):
         options = ExtractOptions(retry=FAST_RETRY, work_dir=tmp_path, rest_max_rows=rest_max_rows)
-        with DuckDBBronzeWriter(tmp_path / f"{route}.duckdb") as w:
+        with open_writer(route) as w:
             for name in ("Opportunity", "Task", "Invoice__c"):
                 extract_object(client_for(sandbox), w, name, options)
                 table = f"salesforce__{name.lower()}"
-                landed[route, name] = w.con.execute(
-                    f'select * exclude (_batch_id, _extracted_at) from bronze."{table}" order by id').fetchall()
+                rows = w.query_dicts(f'select * from bronze."{table}" order by id')
+                landed[route, name] = [{k: v for k, v in row.items() if k not in ("_batch_id", "_extracted_at")}
+                                       for row in rows]
     for name in ("Opportunity", "Task", "Invoice__c"):
         assert landed["bulk", name] == landed["rest", name], name
 
@@ -76,5 +77,5 @@ def test_unknown_object_is_named_with_a_suggestion(sandbox, client_for, writer, 
         extract_object(client_for(sandbox), writer, "Acount", options)
     assert "'Acount'" in str(raised.value) and "Did you mean Account" in str(raised.value)
     assert [(a["kind"], a["status"]) for a in audit_rows(writer)] == [("describe", "skipped")]
-    assert not writer.con.execute("select count(*) from information_schema.tables "
-                                  "where table_schema = 'bronze' and table_name = 'salesforce__acount'").fetchone()[0]
+    assert not writer.query("select count(*) from information_schema.tables "
+                            "where table_schema = 'bronze' and table_name = 'salesforce__acount'")[0][0]

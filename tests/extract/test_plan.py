@@ -107,8 +107,8 @@ def test_changes_and_late_commits_are_what_the_plan_picks(fresh_sandbox, client_
     assert [w.object_name for w in plan.work] == ["Opportunity"]
     assert "late commits in the lookback window" in plan.work[0].reason
     extract_objects(client, writer, plan.work, opts)
-    landed = {r[0] for r in writer.con.execute("select id from bronze.salesforce__opportunity where _batch_id = ?",
-                                               [audit_rows(writer, "Opportunity")[-1]["batch_id"]]).fetchall()}
+    landed = {r[0] for r in writer.query("select id from bronze.salesforce__opportunity where _batch_id = ?",
+                                         [audit_rows(writer, "Opportunity")[-1]["batch_id"]])}
     assert set(late["ids"]) <= landed
 
 
@@ -165,6 +165,6 @@ def test_a_quiet_object_has_its_lookback_window_read_again(fresh_sandbox, client
     assert {w.object_name for w in plan.work} == {"Account", "Contact"}
     assert all("quiet" in w.reason for w in plan.work)
     extract_objects(client, writer, plan.work, quiet)
-    landed = writer.con.execute("select title from bronze.salesforce__contact where id = ? "
-                                "order by _extracted_at desc limit 1", in_window).fetchone()
-    assert landed == ("late",)
+    landed = writer.query("select title from bronze.salesforce__contact where id = ? "
+                          "order by _extracted_at desc limit 1", in_window)
+    assert landed == [("late",)]
