@@ -17,6 +17,9 @@ Two corrections to fakesnow 0.12.1, where it answers differently from Snowflake 
 from __future__ import annotations
 
 import argparse
+import faulthandler
+import logging
+import os
 import signal
 import sys
 import threading
@@ -78,12 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     _csv_as_text()
     _null_timestamps_as_null()
 
+    logging.getLogger("uvicorn.access").disabled = True  # a line per query; errors are still logged
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>`: every thread's stack in the log (a stuck query)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     with serve(port=args.port or None, host=args.host) as connection:
         print(f"FAKESNOW_PORT={connection['port']}", flush=True)
         print("FAKESNOW_READY", flush=True)
+        # From here on stdout is the log too: a parent that stops reading the pipe must never block the server.
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
         stop.wait()
     server_module.shared_fs.duck_conn.close()
     return 0

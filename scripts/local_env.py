@@ -144,4 +144,5 @@ def start_fakesnow(root: Path, db_dir: Path, log_path: Path) -> RunningFakesnow:
         process.kill()
         process.wait()
         raise RuntimeError(f"fakesnow stopped before it was ready; see {log_path}")
+    process.stdout.close()  # the server writes its log to stderr (and stdout, after READY) from here on
     return RunningFakesnow(process, port, db_dir)
