@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 .PHONY: help install manifest run test sandbox bench clean crash-trials
 
 help:
-	@echo "make run      - run the pipeline once end to end on the embedded default (DuckDB + sandbox org)"
+	@echo "make run      - run the pipeline once end to end on the embedded default (DuckDB + sandbox org); TARGET=postgres"
 	@echo "make test     - run every test"
 	@echo "make sandbox  - serve the simulated Salesforce org and Hightouch API in the foreground (SCALE=1.0)"
 	@echo "make manifest - build the dbt manifest Cosmos renders the DAG from"
@@ -32,8 +32,10 @@ manifest: $(MANIFEST)
 $(MANIFEST): .venv/.installed $(DBT_SOURCES)
 	$(UV) run --frozen dbt parse --quiet
 
+# TARGET=postgres lands and builds in PostgreSQL (MEDALLION_PG_HOST/PORT/USER/DATABASE, password from
+# MEDALLION_PG_PASSWORD; the database is created when missing); default: the embedded DuckDB.
 run: install manifest
-	$(UV) run --frozen python scripts/run_local.py
+	$(if $(TARGET),MEDALLION_TARGET=$(TARGET)) $(UV) run --frozen python scripts/run_local.py
 
 test: install manifest
 	$(UV) run --frozen pytest
@@ -50,7 +52,9 @@ clean:
 
 # Crash safety: SIGKILL the extractor at named steps and at random moments, re-run, check every invariant
 # (tests/extract/crash_harness.py; docs/ARCHITECTURE.md "Crash safety"). Exits non-zero on any violation.
+# WAREHOUSE=postgres lands into a PostgreSQL database of its own (created and dropped by the run).
 TRIALS ?= 300
 SEED ?= 1
 crash-trials: install
-	$(UV) run --frozen python scripts/crash_trials.py --trials $(TRIALS) --seed $(SEED) --state-dir $(STATE)/crash-trials
+	$(UV) run --frozen python scripts/crash_trials.py --trials $(TRIALS) --seed $(SEED) --state-dir $(STATE)/crash-trials \
+		$(if $(WAREHOUSE),--warehouse $(WAREHOUSE))

@@ -23,7 +23,7 @@ from medallion.manifest import reverse_syncs, salesforce_sources
 from medallion.run_audit import TaskRunRecorder, audit_dag_run
 
 settings = config.SETTINGS
-record_task_run = TaskRunRecorder(settings.duckdb_path if settings.target == "local" else None)
+record_task_run = TaskRunRecorder(settings.warehouse())
 DEFAULT_ARGS = {"owner": "data-platform", "on_success_callback": [record_task_run],
                 "on_failure_callback": [record_task_run]}
 extraction = {

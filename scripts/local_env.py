@@ -11,6 +11,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _config():
+    """dags/medallion/config.py (the settings' one reader), importable from every script."""
+    if str(ROOT / "dags") not in sys.path:
+        sys.path.append(str(ROOT / "dags"))
+    from medallion import config
+
+    return config
+
 
 def airflow_env(root: Path, state: Path) -> dict[str, str]:
     env = dict(os.environ)
@@ -69,13 +80,43 @@ class RunningSandbox:
             self.process.kill()
 
 
+def sandbox_warehouse(env: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """What the fake Hightouch reads its models from, for the target in ``env``: the DuckDB file, or a PostgreSQL
+    URL (its password, if any, as PGPASSWORD in the sandbox's environment only)."""
+    config = _config()
+    settings = config.load(env)
+    if settings.target != "postgres":
+        return env["MEDALLION_DUCKDB_PATH"], {}
+    target = config.warehouse_target(settings.warehouse(), env)
+    url = f"postgresql://{target.user}@{target.host}:{target.port}/{target.database}"
+    return url, ({"PGPASSWORD": target.password} if target.password else {})
+
+
+def ensure_postgres_database(env: dict[str, str]) -> str | None:
+    """With MEDALLION_TARGET=postgres: create the warehouse database when it is missing; return its name."""
+    config = _config()
+    settings = config.load(env)
+    if settings.target != "postgres":
+        return None
+    import psycopg
+    from psycopg import sql
+
+    args = config.warehouse_target(settings.warehouse(), env).postgres_conninfo()
+    database = args.pop("dbname")
+    with psycopg.connect(**args, dbname="postgres", autocommit=True) as con:
+        if not con.execute("select 1 from pg_database where datname = %s", [database]).fetchone():
+            con.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+    return database
+
+
 def start_sandbox(root: Path, state: Path, env: dict[str, str], extra_args: list[str] = ()) -> RunningSandbox:
     """Start `python -m sandbox`, read its KEY=value lines, and point env's connections and CA bundle at it."""
+    warehouse, secrets = sandbox_warehouse(env)
     cmd = [sys.executable, "-m", "sandbox", "--state-dir", str(state / "sandbox"),
-           "--manifest", env["MEDALLION_MANIFEST_PATH"], "--warehouse", env["MEDALLION_DUCKDB_PATH"], *extra_args]
+           "--manifest", env["MEDALLION_MANIFEST_PATH"], "--warehouse", warehouse, *extra_args]
     (state / "logs").mkdir(parents=True, exist_ok=True)
     log = (state / "logs" / "sandbox.log").open("w")
-    process = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+    process = subprocess.Popen(cmd, cwd=root, env={**env, **secrets}, stdout=subprocess.PIPE, stderr=log, text=True,
                                preexec_fn=_die_with_parent)
     values: dict[str, str] = {}
     for line in process.stdout:

@@ -23,7 +23,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "dags")]
 
 from medallion.config import DAG_ID, load  # noqa: E402
 from medallion.run_audit import latest_run_summary  # noqa: E402
-from scripts.local_env import airflow_env, ensure_airflow_db, start_sandbox  # noqa: E402
+from scripts.local_env import airflow_env, ensure_airflow_db, ensure_postgres_database, start_sandbox  # noqa: E402
 
 # make run exercises the hard-delete reconciliation on every run (a cheap count check first, an Id scan only
 # where the counts differ); a deployment keeps the daily default.
@@ -69,6 +69,9 @@ def main() -> int:
         env.setdefault(key, value)
     settings = load(env)
     ensure_airflow_db(env, state)
+    database = ensure_postgres_database(env)
+    if database:
+        print(f"warehouse: PostgreSQL database {database} at {settings.pg_host}:{settings.pg_port}")
     external_org = "AIRFLOW_CONN_SALESFORCE_DEFAULT" in os.environ
     sandbox = None
     if external_org:
@@ -88,7 +91,7 @@ def main() -> int:
     finally:
         if sandbox:
             sandbox.stop()
-    summary = latest_run_summary(settings.duckdb_path, DAG_ID)
+    summary = latest_run_summary(settings.warehouse(), DAG_ID)  # the password, if any, from this environment
     if summary is not None and datetime.fromisoformat(str(summary["started_at"])) < started_at.replace(microsecond=0):
         summary = None  # an earlier run's audit: this run wrote none
     tail = "\n".join(["", f"-- last lines of {log_path} --", *log_path.read_text(errors="replace").splitlines()[-40:]])

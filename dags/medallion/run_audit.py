@@ -18,12 +18,13 @@ log = logging.getLogger(__name__)
 TASK_RUNS_DDL = """
 create table if not exists audit.task_runs (
     dag_id varchar, run_id varchar, task_id varchar, map_index integer, try_number integer,
-    state varchar, started_at timestamp, finished_at timestamp, duration_s double, rows bigint, error varchar
+    state varchar, started_at timestamp, finished_at timestamp, duration_s double precision, rows bigint,
+    error varchar
 )
 """
 DAG_RUNS_DDL = """
 create table if not exists audit.dag_runs (
-    dag_id varchar, run_id varchar, started_at timestamp, finished_at timestamp, duration_s double,
+    dag_id varchar, run_id varchar, started_at timestamp, finished_at timestamp, duration_s double precision,
     outcome varchar, tasks_succeeded integer, tasks_failed integer,
     bronze_rows bigint, silver_rows bigint, gold_rows bigint, quarantined_rows bigint,
     dbt_tests_passed integer, dbt_tests_total integer, records_synced bigint, records_failed_to_sync bigint,
@@ -34,13 +35,19 @@ LAYERS = ("bronze", "silver", "gold")
 FAILED_STATES = frozenset({"failed", "upstream_failed"})
 
 
-def _connect(path: Path):
-    import duckdb
+def _connect(warehouse: dict):
+    """The warehouse's writer (any kind: its ``query``/``execute`` take ``?`` placeholders), with the run audit's
+    tables; its secret is read from the environment now, at task run time."""
+    from extract.warehouse import open_bronze_writer
+    from medallion.config import warehouse_target
 
-    con = duckdb.connect(str(path))
-    con.execute("create schema if not exists audit")
-    con.execute(TASK_RUNS_DDL)
-    con.execute(DAG_RUNS_DDL)
+    con = open_bronze_writer(warehouse_target(warehouse))
+    try:
+        con.execute(TASK_RUNS_DDL)
+        con.execute(DAG_RUNS_DDL)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -56,14 +63,14 @@ class TaskRunRecorder:
     Best effort by design (Airflow ignores callback errors); the run's outcome never depends on these rows.
     """
 
-    def __init__(self, duckdb_path: str | Path | None):
-        self.duckdb_path = Path(duckdb_path) if duckdb_path else None
+    def __init__(self, warehouse: dict | None):
+        self.warehouse = warehouse
 
     def __call__(self, context) -> None:
         from medallion.dbt_duckdb_lock import release_dbt_duckdb_lock
 
         release_dbt_duckdb_lock()
-        if self.duckdb_path is None:
+        if self.warehouse is None:
             return
         try:
             self._record(context)
@@ -85,7 +92,7 @@ class TaskRunRecorder:
             rows = sum(int(r.get("rows") or 0) for r in result if isinstance(r, dict))
         else:
             rows = result.get("rows") if isinstance(result, dict) else None
-        with _connect(self.duckdb_path) as con:
+        with _connect(self.warehouse) as con:
             con.execute(
                 "insert into audit.task_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number,
@@ -121,41 +128,45 @@ class RunSummary:
 
 def rows_per_table(con) -> dict[str, int]:
     """Rows of every base table (views left out, so nothing is counted twice) of bronze, silver and gold."""
-    tables = con.execute(
+    tables = con.query(
         "select table_schema, table_name from information_schema.tables "
-        "where table_schema in ('bronze', 'silver', 'gold') and table_type = 'BASE TABLE' order by 1, 2").fetchall()
-    return {f"{schema}.{name}": con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+        "where table_schema in ('bronze', 'silver', 'gold') and table_type = 'BASE TABLE' "
+        "and table_catalog = current_database() order by 1, 2")
+    return {f"{schema}.{name}": int(con.query(f'select count(*) from "{schema}"."{name}"')[0][0])
             for schema, name in tables}
 
 
 def extraction_summary(con, run_id: str) -> dict:
     """Per run, from audit.extract_batches: what extraction did, summed over every object."""
-    exists = con.execute("select count(*) from information_schema.tables where table_schema='audit' "
-                         "and table_name='extract_batches'").fetchone()[0]
+    exists = con.query("select count(*) from information_schema.tables where table_schema='audit' "
+                       "and table_name='extract_batches' and table_catalog = current_database()")[0][0]
     if not exists:
         return {}
-    row = con.execute(
-        """
+    # case expressions rather than FILTER: the same SQL on DuckDB, PostgreSQL and Snowflake
+    ok, changes = "status = 'succeeded'", "kind in ('full', 'incremental')"
+    row = con.query(
+        f"""
         select
-            count(distinct object_name) filter (where status = 'succeeded' and kind in ('full', 'incremental')),
-            count(distinct object_name) filter (where kind = 'probe' and status = 'unchanged'),
-            count(distinct object_name) filter (where status = 'skipped'),
-            count(distinct object_name) filter (where status = 'failed'),
-            coalesce(sum(rows_landed) filter (where status = 'succeeded'), 0),
-            coalesce(sum(rows_received) filter (where status = 'succeeded' and kind in ('full', 'incremental')), 0),
+            count(distinct case when {ok} and {changes} then object_name end),
+            count(distinct case when kind = 'probe' and status = 'unchanged' then object_name end),
+            count(distinct case when status = 'skipped' then object_name end),
+            count(distinct case when status = 'failed' then object_name end),
+            coalesce(sum(case when {ok} then rows_landed end), 0),
+            coalesce(sum(case when {ok} and {changes} then rows_received end), 0),
             coalesce(sum(bytes), 0), coalesce(sum(api_calls), 0), coalesce(sum(bulk_jobs), 0),
-            coalesce(sum(rows_deleted) filter (where status = 'succeeded'), 0),
-            coalesce(sum(tombstones) filter (where status = 'succeeded'), 0),
-            coalesce(sum(rows_landed) filter (where status = 'succeeded' and kind = 'formula_refresh'), 0),
+            coalesce(sum(case when {ok} then rows_deleted end), 0),
+            coalesce(sum(case when {ok} then tombstones end), 0),
+            coalesce(sum(case when {ok} and kind = 'formula_refresh' then rows_landed end), 0),
             coalesce(sum(retries), 0),
-            count(*) filter (where status = 'succeeded' and kind = 'reconcile'),
-            string_agg(distinct route, ',') filter (where kind in ('full', 'incremental') and status = 'succeeded')
+            count(case when {ok} and kind = 'reconcile' then 1 end)
         from audit.extract_batches where dag_run_id = ?
-        """, [run_id]).fetchone()
+        """, [run_id])[0]
+    routes = sorted(r[0] for r in con.query(
+        f"select distinct route from audit.extract_batches where dag_run_id = ? and {ok} and {changes}", [run_id]))
     keys = ("objects_extracted", "objects_unchanged", "objects_skipped", "objects_failed", "rows_landed",
             "rows_received", "bytes", "api_calls", "bulk_jobs", "deletes_seen", "tombstones",
-            "formula_rows_refreshed", "retries", "reconciliations", "routes")
-    return dict(zip(keys, row))
+            "formula_rows_refreshed", "retries", "reconciliations")
+    return {**{k: int(v or 0) for k, v in zip(keys, row)}, "routes": ",".join(routes) or None}
 
 
 def dbt_test_counts(manifest_path: Path, succeeded_tasks: set[str]) -> tuple[int, int]:
@@ -180,7 +191,7 @@ def dbt_test_counts(manifest_path: Path, succeeded_tasks: set[str]) -> tuple[int
     return passed, total
 
 
-def summarise_run(duckdb_path: Path, manifest_path: Path, dag_id: str, run_id: str, run_started: datetime | None,
+def summarise_run(warehouse: dict, manifest_path: Path, dag_id: str, run_id: str, run_started: datetime | None,
                   states: dict[str, str | None], sync_runs: list[dict], own_task_id: str) -> RunSummary:
     """Write audit.dag_runs for this run (and return it). ``states``: Airflow's state of every task instance."""
     states = {task: state for task, state in states.items() if task != own_task_id}
@@ -189,7 +200,7 @@ def summarise_run(duckdb_path: Path, manifest_path: Path, dag_id: str, run_id: s
     never_ran = sorted(task for task, state in states.items() if state in (None, "none", "scheduled", "queued"))
     succeeded = {task for task, state in states.items() if state == "success"}
     skipped = sum(1 for state in states.values() if state == "skipped")
-    with _connect(duckdb_path) as con:
+    with _connect(warehouse) as con:
         per_table = rows_per_table(con)
         per_layer = {layer: sum(v for k, v in per_table.items() if k.startswith(layer + ".")) for layer in LAYERS}
         quarantined = sum(v for k, v in per_table.items() if k.endswith("quarantine"))
@@ -229,7 +240,7 @@ def audit_dag_run(warehouse: dict, manifest_path: str, hightouch_conn_id: str | 
             sync_runs = sync_runs_since(hightouch_conn_id, sync_slugs, dag_run.start_date)
         except Exception as error:  # the audit must still be written when Hightouch cannot be read
             log.warning("could not read Hightouch sync runs: %s", error)
-    summary = summarise_run(Path(warehouse["duckdb_path"]), Path(manifest_path), ti.dag_id, ti.run_id,
+    summary = summarise_run(warehouse, Path(manifest_path), ti.dag_id, ti.run_id,
                             dag_run.start_date, states, sync_runs, ti.task_id)
     extraction = summary.extraction
     log.info(
@@ -249,21 +260,15 @@ def audit_dag_run(warehouse: dict, manifest_path: str, hightouch_conn_id: str | 
     return {"outcome": summary.outcome, "records_synced": summary.records_synced}
 
 
-def latest_run_summary(duckdb_path: Path, dag_id: str, run_id: str | None = None) -> dict | None:
+def latest_run_summary(warehouse: dict, dag_id: str, run_id: str | None = None) -> dict | None:
     """The audit.dag_runs row of ``run_id`` (else the newest of ``dag_id``), as the summary dict, or None."""
-    import duckdb
-
-    if not duckdb_path.exists():
+    if warehouse["target"] == "local" and not Path(warehouse["duckdb_path"]).exists():
         return None
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        exists = con.execute("select count(*) from information_schema.tables where table_schema='audit' "
-                             "and table_name='dag_runs'").fetchone()[0]
-        if not exists:
-            return None
+    with _connect(warehouse) as con:
         if run_id:
-            row = con.execute("select summary_json from audit.dag_runs where dag_id = ? and run_id = ? "
-                              "order by finished_at desc limit 1", [dag_id, run_id]).fetchone()
+            rows = con.query("select summary_json from audit.dag_runs where dag_id = ? and run_id = ? "
+                             "order by finished_at desc limit 1", [dag_id, run_id])
         else:
-            row = con.execute("select summary_json from audit.dag_runs where dag_id = ? "
-                              "order by finished_at desc limit 1", [dag_id]).fetchone()
-    return json.loads(row[0]) if row else None
+            rows = con.query("select summary_json from audit.dag_runs where dag_id = ? "
+                             "order by finished_at desc limit 1", [dag_id])
+    return json.loads(rows[0][0]) if rows else None

@@ -12,11 +12,15 @@ class ModelReadError(Exception):
     pass
 
 
-def export_model_to_csv(warehouse: Path, schema: str, table: str, out: Path, attempts: int = 20) -> list[str]:
+def export_model_to_csv(warehouse: Path | str, schema: str, table: str, out: Path, attempts: int = 20) -> list[str]:
     """Write the model's rows to `out` (CSV with header) and return the column names.
 
-    DuckDB lets one process write a file; while a writer holds it, wait and try again.
+    ``warehouse``: a DuckDB file, or a PostgreSQL URL. DuckDB lets one process write a file; while a writer holds
+    it, wait and try again.
     """
+    if str(warehouse).startswith(("postgresql://", "postgres://")):
+        return _export_postgres(str(warehouse), schema, table, out)
+    warehouse = Path(warehouse)
     if not warehouse.exists():
         raise ModelReadError(f"warehouse {warehouse} does not exist: run the pipeline first")
     last_error: Exception | None = None
@@ -33,3 +37,22 @@ def export_model_to_csv(warehouse: Path, schema: str, table: str, out: Path, att
             last_error = exc
             time.sleep(0.5)
     raise ModelReadError(f"could not read {warehouse}: {last_error}")
+
+
+def _export_postgres(url: str, schema: str, table: str, out: Path) -> list[str]:
+    import psycopg
+    from psycopg import sql
+
+    relation = sql.Identifier(schema, table)
+    try:
+        with psycopg.connect(url) as con:
+            columns = [d.name for d in con.execute(sql.SQL("select * from {} limit 0").format(relation)).description]
+            with con.cursor().copy(sql.SQL("copy (select * from {}) to stdout with (format csv, header true)")
+                                   .format(relation)) as copy, out.open("wb") as f:
+                for data in copy:
+                    f.write(data)
+            return columns
+    except psycopg.errors.UndefinedTable as exc:
+        raise ModelReadError(f"model {schema}.{table} not found in the PostgreSQL warehouse: {exc}") from None
+    except psycopg.OperationalError as exc:
+        raise ModelReadError(f"could not read the PostgreSQL warehouse: {exc}") from None

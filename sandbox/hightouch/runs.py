@@ -61,7 +61,7 @@ class SyncRun:
 class SyncRunner:
     """Holds the syncs and their runs; executes one run at a time per sync, like Hightouch."""
 
-    def __init__(self, syncs: list[SyncDefinition], warehouse: Path,
+    def __init__(self, syncs: list[SyncDefinition], warehouse: Path | str,
                  salesforce: Callable[[], SalesforceCredentials], log_path: Path | None = None):
         self.syncs = {s.id: s for s in syncs}
         self.warehouse = warehouse

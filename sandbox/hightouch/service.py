@@ -22,7 +22,9 @@ def build_service(context: SandboxContext) -> Service:
         syncs = syncs_from_manifest(Path(manifest))
     else:
         log.warning("no dbt manifest given (--manifest): the fake Hightouch API serves no syncs")
-    warehouse = Path(context.options.get("warehouse") or context.state_dir.parent / "warehouse.duckdb")
+    warehouse = context.options.get("warehouse") or context.state_dir.parent / "warehouse.duckdb"
+    if "://" not in str(warehouse):  # a file (DuckDB); else a database URL (postgresql://...)
+        warehouse = Path(warehouse)
     org = context.services["salesforce"].controller  # the persisted org: its seed outlives --seed on restarts
     token = "ht-sandbox-" + hashlib.sha256(f"hightouch:{org.seed}".encode()).hexdigest()[:24]
 

@@ -29,6 +29,10 @@ What it measures (issue 6, point 6, quoted):
        provider's operators) and then the import of dags/salesforce_medallion.py (with MEDALLION_MANIFEST_PATH
        set): report Airflow's import time and "ours and Cosmos's" separately. Target: ours < 1 s.
 
+    Added with issue 7: (d) ours into PostgreSQL (extract_object through Bulk API 2.0 into PostgresBronzeWriter:
+    COPY FROM STDIN into a temp table, then one INSERT ... SELECT into bronze, one transaction), next to (c)'s raw
+    PostgreSQL COPY of the same bytes: ratio ours into PostgreSQL / raw PostgreSQL COPY.
+
     Targets to print next to the figures (PASS/MISS, never asserted): narrow >= 150k rows/s; wide >= 0.7x a raw
     COPY of the same bytes; >= 10x the provider's REST path; peak RSS <= 512 MB (at 10M wide rows when run at that
     size); unchanged 200-object cycle <= 60 s with 0 Bulk jobs; 10M incremental <= 1.3x the 1M one; DAG file < 1 s.
@@ -60,6 +64,7 @@ Environment variables (defaults finish in about 10-15 minutes on the 2-core mach
 | BENCH_BULK_LATENCY_S | 5 | the realistic Bulk job floor of 4. (the other is the sandbox's default, 0) |
 | BENCH_ONLY | all | comma-separated sections: throughput, cycle, incremental, crossover, dagparse |
 | BENCH_PG_DSN | host=127.0.0.1 port=5432 user=postgres dbname=postgres | where the bench creates (and drops) database ``medallion_bench`` |
+| BENCH_PG_DATABASE | medallion_bench | the name of that database (raw COPY and ours into PostgreSQL land there) |
 
 The 1M/10M-row figures (each takes longer: 10M narrow rows are about 2.3 GB of CSV, 10M wide rows about 23 GB)::
 

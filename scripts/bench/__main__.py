@@ -70,6 +70,16 @@ def throughput(bench: Bench, cfg: Config) -> dict:
             paths["ours"].update(
                 api_calls=runs[0]["summary"]["api_calls"], pages=runs[0]["summary"]["pages"],
                 phases=[r["phases"] for r in runs])
+            runs = []
+            try:
+                for rep in range(cfg.repeats):
+                    say(f"throughput {label}: ours into PostgreSQL (extract_object, Bulk API 2.0 -> COPY FROM STDIN), "
+                        f"run {rep + 1}/{cfg.repeats}")
+                    runs.append(bench.run("extract", {**common, "pg_dsn": cfg.pg_bench_dsn}, org=org))
+                paths["ours_postgres"] = summarise(runs, rows_key=lambda r: r["summary"]["rows"],
+                                                   bytes_key=lambda r: r["summary"]["bytes"])
+            except ChildFailed as error:
+                paths["ours_postgres"] = {"error": str(error)[-1000:]}
             say(f"throughput {label}: downloading the Bulk result pages once ({page_rows:,} rows a page)")
             pages = bench.run("download", {"org": org.values, "object": obj, "out": str(bench.work / f"pages-{label}"),
                                            "page_rows": page_rows}, org=org)
@@ -110,6 +120,9 @@ def throughput(bench: Bench, cfg: Config) -> dict:
                                ("provider_rest", "ours_vs_provider")):
                 theirs = paths.get(other, {}).get("rows_per_s")
                 ratios[key] = ours["rows_per_s"] / theirs if theirs else None
+            theirs = paths.get("raw_postgres_copy", {}).get("rows_per_s")
+            ours_pg = paths.get("ours_postgres", {}).get("rows_per_s")
+            ratios["ours_postgres_vs_raw_postgres_copy"] = ours_pg / theirs if theirs and ours_pg else None
             out["objects"][label] = {"object": obj, "rows": rows, "provider_rows": provider_rows, "paths": paths,
                                      "ratios": ratios}
         out["org_peak_rss_mb"] = org.peak_rss_mb()

@@ -80,20 +80,43 @@ def _fresh(path: Path, copy_from: str | None) -> None:
 
 
 # --- tasks ---------------------------------------------------------------------------------------------------------
-def extract(args: dict) -> dict:
-    """extract_object of one object (after plan_cycle over that object when ``plan``), into a DuckDB warehouse."""
-    from extract.object_extraction import ObjectWork, extract_object
-    from extract.plan import plan_cycle
+def _fresh_postgres(dsn: str) -> None:
+    """An empty PostgreSQL warehouse: the writer's schemas dropped."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as con:
+        for schema in ("bronze", "state", "audit"):
+            con.execute(f"drop schema if exists {schema} cascade")
+
+
+def _writer(args: dict):
+    """The writer the task lands into: DuckDB (``warehouse``: a file) or PostgreSQL (``pg_dsn``)."""
+    if args.get("pg_dsn"):
+        from extract.warehouse.postgres_bronze import PostgresBronzeWriter
+
+        return PostgresBronzeWriter(args["pg_dsn"])
     from extract.warehouse.duckdb_bronze import DuckDBBronzeWriter
 
+    return DuckDBBronzeWriter(Path(args["warehouse"]))
+
+
+def extract(args: dict) -> dict:
+    """extract_object of one object (after plan_cycle over that object when ``plan``), into a DuckDB warehouse
+    (or a PostgreSQL database, with ``pg_dsn``: emptied first, and after unless ``keep``)."""
+    from extract.object_extraction import ObjectWork, extract_object
+    from extract.plan import plan_cycle
+
     warehouse = Path(args["warehouse"])
-    if args.get("copy_from") or not args.get("keep"):  # keep: go on from the warehouse as it is, and keep it
+    if args.get("pg_dsn"):
+        if not args.get("keep"):
+            _fresh_postgres(args["pg_dsn"])
+    elif args.get("copy_from") or not args.get("keep"):  # keep: go on from the warehouse as it is, and keep it
         _fresh(warehouse, args.get("copy_from"))
     options = _options(args)
     client = _client(args["org"])
     phases: dict[str, float] = {}
     out: dict = {}
-    with DuckDBBronzeWriter(warehouse) as writer:
+    with _writer(args) as writer:
         with Timer() as total:
             work: ObjectWork | str = args["object"]
             if args.get("plan"):
@@ -116,7 +139,7 @@ def extract(args: dict) -> dict:
     out.update({"seconds": total.wall, "cpu_s": total.cpu, "extract_seconds": extracted.wall,
                 "extract_cpu_s": extracted.cpu, "summary": summary, "phases": phases, "vm_hwm_mb": _vm_hwm_mb()})
     if not args.get("keep"):
-        _fresh(warehouse, None)
+        _fresh_postgres(args["pg_dsn"]) if args.get("pg_dsn") else _fresh(warehouse, None)
     return out
 
 
@@ -224,9 +247,8 @@ def cycle(args: dict) -> dict:
             with Timer() as planned:
                 plan = plan_cycle(client, writer, options)
             results = extract_objects(client, writer, plan.work, options, concurrency=int(args.get("concurrency", 4)))
-        bulk_jobs_audit = int(writer.con.execute(
-            "select coalesce(sum(bulk_jobs), 0) from audit.extract_batches where started_at >= ?",
-            [since]).fetchone()[0])
+        bulk_jobs_audit = int(writer.query(
+            "select coalesce(sum(bulk_jobs), 0) from audit.extract_batches where started_at >= ?", [since])[0][0])
     failures = {w.object_name: f"{type(r).__name__}: {r}" for w, r in results if isinstance(r, BaseException)}
     runs = [r for _, r in results if not isinstance(r, BaseException)]
     return {

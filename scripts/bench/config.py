@@ -67,6 +67,7 @@ class Config:
             bulk_latency_s=get("BENCH_BULK_LATENCY_S", d.bulk_latency_s, float),
             sections=sections,
             pg_admin_dsn=env.get("BENCH_PG_DSN") or d.pg_admin_dsn,
+            pg_database=env.get("BENCH_PG_DATABASE") or d.pg_database,
         )
 
     def as_dict(self) -> dict:

@@ -97,6 +97,7 @@ def table(results: dict) -> str:
                   f"{'peak RSS MB':>11} {'CPU s/M rows':>12} {'org CPU s':>9}")
         lines.append(header)
         names = {"ours": "ours: extract_object, Bulk 2.0 -> DuckDB",
+                 "ours_postgres": "ours: extract_object -> PostgreSQL",
                  "raw_duckdb_copy": "raw DuckDB COPY of the same CSV files",
                  "raw_postgres_copy": "raw PostgreSQL COPY FROM STDIN (psycopg 3)",
                  "provider_rest": "provider: make_query + write_object_to_file"}
@@ -116,6 +117,8 @@ def table(results: dict) -> str:
             lines.append(f"   ratios ({label}, throughput): ours / raw DuckDB COPY {_fmt(r['ours_vs_raw_duckdb_copy'], '.2f')}"
                          f", ours / raw PostgreSQL COPY {_fmt(r['ours_vs_raw_postgres_copy'], '.2f')}"
                          f", ours / provider {_fmt(r['ours_vs_provider'], '.1f')}")
+            lines.append(f"   ratio ({label}): ours into PostgreSQL / raw PostgreSQL COPY "
+                         f"{_fmt(r.get('ours_postgres_vs_raw_postgres_copy'), '.2f')}")
         for label in ("narrow", "wide"):
             phases = tp["objects"][label]["paths"]["ours"].get("phases") or []
             if phases:

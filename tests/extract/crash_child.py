@@ -2,7 +2,7 @@
 
     python -m tests.extract.crash_child SPEC.json
 
-The spec names the sandbox (its printed KEY=value lines), the warehouse file, the objects (route, reconcile,
+The spec names the sandbox (its printed KEY=value lines), the warehouse (``target``), the objects (route, reconcile,
 formula refresh) and, optionally, a kill: ``{"step": "page_landed", "nth": 3}`` makes the observer SIGKILL this
 very process at the third ``page_landed`` (counted over every object and thread). The parent may also SIGKILL it
 from outside at any moment after the ``STARTED`` line on stdout.
@@ -31,7 +31,7 @@ from extract.options import ExtractOptions
 from extract.plan import plan_cycle
 from extract.salesforce.client import RetryPolicy, SalesforceClient
 from extract.salesforce.credentials import SalesforceCredentials
-from extract.warehouse.duckdb_bronze import DuckDBBronzeWriter
+from extract.warehouse import WarehouseTarget, open_bronze_writer
 
 # No faults are injected: retries only smooth over a busy 2-core machine, and never sleep long.
 RETRY = RetryPolicy(attempts=4, wait_initial_s=0.01, wait_max_s=0.2, connect_timeout_s=10, read_timeout_s=60)
@@ -81,9 +81,9 @@ def main(argv: list[str]) -> int:
     observer = KillingObserver(trace, spec.get("kill"))
     client = SalesforceClient(credentials(spec["sandbox"]), RETRY)
     failed = False
-    with DuckDBBronzeWriter(Path(spec["warehouse"])) as writer:
-        trace.write("open_jobs " + json.dumps([row[0] for row in writer.con.execute(
-            "select job_id from state.salesforce_open_jobs order by job_id").fetchall()]) + "\n")
+    with open_bronze_writer(WarehouseTarget(**spec["target"])) as writer:
+        trace.write("open_jobs " + json.dumps([row[0] for row in writer.query(
+            "select job_id from state.salesforce_open_jobs order by job_id")]) + "\n")
         routes = {o["name"]: o["route"] for o in spec["objects"]}
         if spec.get("plan"):
             plan = plan_cycle(client, writer, options_for(

@@ -8,7 +8,7 @@ none twice." A trial checks that promise once:
    the extractor never kills the org;
 2. a child process (``python -m tests.extract.crash_child``) runs one extraction cycle over a few objects (REST,
    Bulk API 2.0 with small result pages, reconciliation, formula refresh, sometimes through ``plan_cycle``) into a
-   DuckDB warehouse that persists across trials, and is SIGKILLed: either by its own observer at the Nth
+   warehouse that persists across trials (DuckDB, or a PostgreSQL database: ``HarnessConfig.warehouse``), and is SIGKILLed: either by its own observer at the Nth
    occurrence of a named step (``KILL_STEPS``) or by a timer in this process after a random delay, which lands
    anywhere (inside downloads, DuckDB inserts, commits, WAL writes);
 3. sometimes the org changes again while the extractor is down;
@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -140,17 +141,56 @@ CHECKS = {
 }
 
 
+class PostgresReader:
+    """A psycopg connection answering ``execute(sql with ?, params)`` like a DuckDB connection, for the checks."""
+
+    def __init__(self, conninfo: dict):
+        import psycopg
+
+        self.con = psycopg.connect(**conninfo, autocommit=True)
+
+    def execute(self, sql: str, params=()):
+        from extract.warehouse.postgres_bronze import to_pyformat
+
+        return self.con.execute(to_pyformat(sql), list(params))
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "PostgresReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def pg_conninfo(target: dict) -> dict:
+    return {"host": target.get("host") or "127.0.0.1", "port": int(target.get("port") or 5432),
+            "user": target.get("user") or "postgres", "dbname": target["database"]}
+
+
+def open_reader(target: dict):
+    """A read connection to a spec's warehouse (``target``: a WarehouseTarget's fields), or None if it is missing."""
+    if target["kind"] == "postgres":
+        return PostgresReader(pg_conninfo(target))
+    if not Path(target["duckdb_path"]).exists():
+        return None
+    return duckdb.connect(target["duckdb_path"], read_only=True)
+
+
 def _tables(con) -> set[str]:
     return {r[0] for r in con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'bronze'").fetchall()}
+        "select table_name from information_schema.tables where table_schema = 'bronze' "
+        "and table_catalog = current_database()").fetchall()}
 
 
 def _columns(con, table: str) -> set[str]:
     return {r[0] for r in con.execute(
-        "select column_name from duckdb_columns() where schema_name = 'bronze' and table_name = ?", [table]).fetchall()}
+        "select column_name from information_schema.columns where table_schema = 'bronze' and table_name = ? "
+        "and table_catalog = current_database()", [table]).fetchall()}
 
 
-def check_warehouse(con: duckdb.DuckDBPyConnection, truth: dict[str, dict[str, Record]], *,
+def check_warehouse(con, truth: dict[str, dict[str, Record]], *,
                     reconciled: Iterable[str] = (), source: str = SOURCE) -> list[Violation]:
     """Every invariant bronze, state and audit must hold against ``truth`` ({object: {Id: Record}}) after a
     clean run. ``reconciled``: the objects whose last run included a reconciliation (tombstones are complete)."""
@@ -185,7 +225,8 @@ def _check_object(con, object_name: str, table: str, records: dict[str, Record],
 
     # none lost, none twice
     versions = dict(((i, s), n) for i, s, n in con.execute(
-        f"select id, systemmodstamp, count(*) from {quoted} where _change_kind = '{CHANGE}' group by all").fetchall())
+        f"select id, systemmodstamp, count(*) from {quoted} where _change_kind = '{CHANGE}' "
+        f"group by id, systemmodstamp").fetchall())
     duplicates = sorted((key, n) for key, n in versions.items() if n > 1)
     if duplicates:
         found.append(Violation("duplicate_version", object_name, f"{len(duplicates)} (Id, SystemModstamp) landed "
@@ -211,9 +252,9 @@ def _check_object(con, object_name: str, table: str, records: dict[str, Record],
 
     # every row's batch committed with its succeeded audit row, and the audit counts exactly those rows
     orphans = con.execute(
-        f"""select b._batch_id, any_value(b._change_kind), count(*), any_value(a.status)
+        f"""select b._batch_id, min(b._change_kind), count(*), min(a.status)
             from {quoted} b left join audit.extract_batches a on a.batch_id = b._batch_id
-            where a.status is distinct from 'succeeded' group by 1 order by 1""").fetchall()
+            where a.status is distinct from 'succeeded' group by b._batch_id order by 1""").fetchall()
     if orphans:
         found.append(Violation("batch_without_audit", object_name, f"{sum(o[2] for o in orphans)} rows in "
                                f"{len(orphans)} batches without a succeeded audit row", [
@@ -238,10 +279,10 @@ def _check_object(con, object_name: str, table: str, records: dict[str, Record],
         f"select id, max(_extracted_at) from bronze.{TOMBSTONES_TABLE} where lower(object_name) = lower(?) "
         f"group by id", [object_name]).fetchall())
     orphans = con.execute(
-        f"""select t._batch_id, count(*), any_value(a.status) from bronze.{TOMBSTONES_TABLE} t
+        f"""select t._batch_id, count(*), min(a.status) from bronze.{TOMBSTONES_TABLE} t
             left join audit.extract_batches a on a.batch_id = t._batch_id
             where lower(t.object_name) = lower(?) and a.status is distinct from 'succeeded'
-            group by 1""", [object_name]).fetchall()
+            group by t._batch_id""", [object_name]).fetchall()
     if orphans:
         found.append(Violation("batch_without_audit", object_name, f"tombstones in {len(orphans)} batches without "
                                "a succeeded audit row", [{"batch_id": b, "tombstones": n, "audit_status": s}
@@ -260,9 +301,11 @@ def _check_object(con, object_name: str, table: str, records: dict[str, Record],
     # tombstones: complete after a reconciliation, and never on a live record's latest version
     deleted_column = "isdeleted" if "isdeleted" in _columns(con, table) else "null"
     latest = {i: (s, d, at) for i, s, d, at in con.execute(
-        f"""select id, systemmodstamp, {deleted_column}, _extracted_at from {quoted} where id is not null
-            qualify row_number() over (partition by id order by systemmodstamp desc nulls last,
-                                                               _extracted_at desc) = 1""").fetchall()}
+        f"""select id, systemmodstamp, d, _extracted_at from (
+                select id, systemmodstamp, {deleted_column} as d, _extracted_at, row_number() over (
+                    partition by id order by systemmodstamp desc nulls last, _extracted_at desc) as rn
+                from {quoted} where id is not null) v
+            where rn = 1""").fetchall()}
     last_landed = dict(con.execute(f"select id, max(_extracted_at) from {quoted} group by id").fetchall())
     if reconciled:
         gone = sorted(i for i, (_, deleted, at) in latest.items()
@@ -412,12 +455,14 @@ def run_child(spec: dict, directory: Path, name: str, *, kill_after_s: float | N
     return ChildRun(process.returncode, seconds, trace, log_path, timer_fired and process.returncode == -9, timed_out)
 
 
-def cycle_spec(values: dict, warehouse: Path, work_dir: Path, objects: list[dict], *, plan: bool = False,
+def cycle_spec(values: dict, warehouse: Path | dict, work_dir: Path, objects: list[dict], *, plan: bool = False,
                plan_reconcile: bool = False, plan_refresh: bool = False, bulk_page_rows: int = 50,
                lookback_s: int = 300, concurrency: int = 2, rest_first: bool = False,
                kill: dict | None = None) -> dict:
-    """The child's input: ``objects`` = [{"name", "route": "rest"|"bulk", "reconcile", "refresh"}]."""
-    return {"sandbox": values, "warehouse": str(warehouse), "work_dir": str(work_dir), "objects": objects,
+    """The child's input: ``objects`` = [{"name", "route": "rest"|"bulk", "reconcile", "refresh"}];
+    ``warehouse``: a DuckDB file, or a target's fields ({"kind": "postgres", "database": ...})."""
+    target = warehouse if isinstance(warehouse, dict) else {"kind": "local", "duckdb_path": str(warehouse)}
+    return {"sandbox": values, "target": target, "work_dir": str(work_dir), "objects": objects,
             "plan": plan, "plan_reconcile": plan_reconcile, "plan_refresh": plan_refresh,
             "bulk_page_rows": bulk_page_rows, "lookback_s": lookback_s, "concurrency": concurrency,
             "rest_first": rest_first, "kill": kill}
@@ -541,6 +586,8 @@ class HarnessConfig:
     plan_share: float = 0.3  # the share of cycles that go through plan_cycle (not for job_created and
     # before_tombstones kills, which need a Bulk job and a reconciliation the plan might not ask for)
     keep_all: bool = False  # keep every trial's specs, traces and logs (else only those of failing trials)
+    warehouse: str = "duckdb"  # duckdb | postgres (a database the harness creates, and drops unless kept)
+    pg_admin: dict = field(default_factory=lambda: {"host": "127.0.0.1", "port": 5432, "user": "postgres"})
 
 
 class CrashHarness:
@@ -552,6 +599,8 @@ class CrashHarness:
         self.rng = random.Random(config.seed)
         self.state_dir = config.state_dir.resolve()
         self.warehouse = self.state_dir / "warehouse.duckdb"
+        self.pg_database = f"crash_trials_{uuid.uuid4().hex[:10]}" if config.warehouse == "postgres" else None
+        self.kept_databases: list[str] = []
         self.work_dir = self.state_dir / "work"
         self.sandbox = OutOfProcessSandbox(self.state_dir / "org", seed=config.org_seed, scale=config.scale)
         self.control: OrgControl | None = None
@@ -566,10 +615,28 @@ class CrashHarness:
         self.sandbox.__enter__()
         self.control = OrgControl(self.sandbox.values["SANDBOX_CONTROL_URL"])
         self.client = sandbox_client(self.sandbox.values)
+        if self.pg_database:
+            self._pg_admin(f'create database "{self.pg_database}"')
         return self
 
     def __exit__(self, *exc) -> None:
         self.sandbox.__exit__(*exc)
+        if self.pg_database:
+            self._pg_admin(f'drop database if exists "{self.pg_database}" with (force)')
+
+    @property
+    def target(self) -> dict:
+        """The warehouse the cycles land into, as a WarehouseTarget's fields."""
+        if self.pg_database:
+            return {"kind": "postgres", **self.config.pg_admin, "database": self.pg_database}
+        return {"kind": "local", "duckdb_path": str(self.warehouse)}
+
+    def _pg_admin(self, statement: str) -> None:
+        import psycopg
+
+        with psycopg.connect(**pg_conninfo({**self.config.pg_admin, "database": "postgres"}),
+                             autocommit=True) as con:
+            con.execute(statement)
 
     # --- running -------------------------------------------------------------------------------------------------
     def run(self, trials: int) -> Summary:
@@ -698,7 +765,7 @@ class CrashHarness:
         if point == "before_tombstones" and not any(o["reconcile"] for o in objects):
             rng.choice(objects)["reconcile"] = True
         plan = point not in ("job_created", "before_tombstones") and rng.random() < self.config.plan_share
-        return cycle_spec(self.sandbox.values, self.warehouse, self.work_dir, objects, plan=plan,
+        return cycle_spec(self.sandbox.values, self.target, self.work_dir, objects, plan=plan,
                           plan_reconcile=rng.random() < 0.5, plan_refresh=rng.random() < 0.35,
                           bulk_page_rows=rng.choice((40, 60, 100)), lookback_s=self.config.lookback_s,
                           concurrency=rng.choice((1, 2, 3)), rest_first=rng.random() < 0.5)
@@ -750,8 +817,9 @@ class CrashHarness:
         objects = [o["name"] for o in spec["objects"]]
         truth = self.truth(objects)
         violations = []
-        if Path(spec["warehouse"]).exists():
-            with duckdb.connect(spec["warehouse"], read_only=True) as con:
+        reader = open_reader(spec["target"])
+        if reader is not None:
+            with reader as con:
                 violations += check_warehouse(con, truth, reconciled=reconciled_objects(spec))
         else:
             violations.append(Violation("missing_version", None, "no warehouse file after the clean run"))
@@ -772,6 +840,13 @@ class CrashHarness:
 
     def _keep(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
+        if self.pg_database:  # the failing warehouse stays, renamed; the next trials start a new one
+            kept = f"{self.pg_database}_trial_{directory.name}"
+            self._pg_admin(f'alter database "{self.pg_database}" rename to "{kept}"')
+            self._pg_admin(f'create database "{self.pg_database}"')
+            self.kept_databases.append(kept)
+            (directory / "warehouse.txt").write_text(f"PostgreSQL database {kept}\n")
+            return directory
         for suffix in ("", ".wal"):
             source = Path(str(self.warehouse) + suffix)
             if source.exists():
@@ -779,5 +854,9 @@ class CrashHarness:
         return directory
 
     def _fresh_warehouse(self) -> None:
+        if self.pg_database:
+            self._pg_admin(f'drop database if exists "{self.pg_database}" with (force)')
+            self._pg_admin(f'create database "{self.pg_database}"')
+            return
         for suffix in ("", ".wal"):
             Path(str(self.warehouse) + suffix).unlink(missing_ok=True)

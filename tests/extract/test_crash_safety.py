@@ -43,6 +43,21 @@ def test_killed_anywhere_and_rerun_bronze_holds_exactly_the_right_rows(harness):
     assert not unexercised, f"kill points never hit: {unexercised}\n{summary.format()}"
 
 
+PG_TRIALS = 8
+
+
+def test_killed_anywhere_and_rerun_postgres_holds_exactly_the_right_rows(tmp_path_factory):
+    """The same trials against PostgreSQL (a database the harness creates and drops): fewer, to keep CI time."""
+    config = HarnessConfig(state_dir=tmp_path_factory.mktemp("crash-trials-pg"), seed=SEED + 1,
+                           warehouse="postgres")
+    with CrashHarness(config) as pg_harness:
+        summary = pg_harness.run(PG_TRIALS)
+    print(summary.format())
+    assert summary.trials == PG_TRIALS
+    assert not summary.violations, summary.format()
+    assert sum(summary.kills.values()) >= PG_TRIALS // 2, summary.format()
+
+
 @pytest.fixture(scope="module")
 def landed(harness, tmp_path_factory) -> tuple[Path, dict[str, dict[str, Record]]]:
     """A warehouse of its own, landed by one clean cycle (Account via REST with a reconciliation, Task via Bulk API
