@@ -10,6 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,6 +86,12 @@ def sandbox_warehouse(env: dict[str, str]) -> tuple[str, dict[str, str]]:
     URL (its password, if any, as PGPASSWORD in the sandbox's environment only)."""
     config = _config()
     settings = config.load(env)
+    if settings.target == "snowflake":
+        target = config.warehouse_target(settings.warehouse(), env)
+        query = urlencode({k: v for k, v in target.options.items() if k in ("account", "protocol", "role",
+                                                                              "warehouse")})
+        url = f"snowflake://{quote(target.user or '')}@{target.host}:{target.port}/{target.database}?{query}"
+        return url, ({"SNOWFLAKE_PASSWORD": target.password} if target.password else {})
     if settings.target != "postgres":
         return env["MEDALLION_DUCKDB_PATH"], {}
     target = config.warehouse_target(settings.warehouse(), env)

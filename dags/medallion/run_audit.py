@@ -128,18 +128,20 @@ class RunSummary:
 
 def rows_per_table(con) -> dict[str, int]:
     """Rows of every base table (views left out, so nothing is counted twice) of bronze, silver and gold."""
+    # lower(): Snowflake stores the (unquoted) names in upper case; the writer folds quoted names back
     tables = con.query(
-        "select table_schema, table_name from information_schema.tables "
-        "where table_schema in ('bronze', 'silver', 'gold') and table_type = 'BASE TABLE' "
-        "and table_catalog = current_database() order by 1, 2")
+        "select lower(table_schema), lower(table_name) from information_schema.tables "
+        "where lower(table_schema) in ('bronze', 'silver', 'gold') and table_type = 'BASE TABLE' "
+        "and lower(table_catalog) = lower(current_database()) order by 1, 2")
     return {f"{schema}.{name}": int(con.query(f'select count(*) from "{schema}"."{name}"')[0][0])
             for schema, name in tables}
 
 
 def extraction_summary(con, run_id: str) -> dict:
     """Per run, from audit.extract_batches: what extraction did, summed over every object."""
-    exists = con.query("select count(*) from information_schema.tables where table_schema='audit' "
-                       "and table_name='extract_batches' and table_catalog = current_database()")[0][0]
+    exists = con.query("select count(*) from information_schema.tables where lower(table_schema) = 'audit' "
+                       "and lower(table_name) = 'extract_batches' and lower(table_catalog) = lower(current_database())"
+                       )[0][0]
     if not exists:
         return {}
     # case expressions rather than FILTER: the same SQL on DuckDB, PostgreSQL and Snowflake

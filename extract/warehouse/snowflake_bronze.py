@@ -19,6 +19,7 @@ Snowflake specifics:
 
 from __future__ import annotations
 
+import csv
 import itertools
 import re
 import threading
@@ -177,7 +178,15 @@ class SnowflakeBronzeWriter(SqlBronzeWriter):
             self._prepared.pop(name, None)
 
     def _copy_into(self, name: str, batch: Batch, page: Path, columns: Sequence[str]) -> int:
-        """PUT the page to the stage, COPY it into ``name``; returns the rows loaded once COPY confirms them all."""
+        """PUT the page to the stage, COPY it into ``name``; returns the rows loaded once COPY confirms them all.
+
+        A page with a header and no rows (an incremental window with nothing new) loads nothing: no round trip.
+        """
+        with page.open(newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            next(reader, None)
+            if next(reader, None) is None:
+                return 0
         prefix = f"{batch.batch_id}/{next(self._pages)}"
         uploaded = self._execute(f"put {quote_literal(page.resolve().as_uri())} @{STAGE}/{prefix} "
                                  f"auto_compress = true overwrite = true parallel = 1").fetchall()
