@@ -49,6 +49,15 @@ class SnowflakeCopyError(RuntimeError):
     """COPY INTO did not load a staged page whole: the batch fails, its cursor stays where it was."""
 
 
+def rows_loaded_whole(results: list[dict], what: str) -> int:
+    """The rows COPY INTO loaded from one staged file, when its result says the file loaded whole: exactly one
+    file, status LOADED, no error seen, every row parsed loaded. Anything else raises SnowflakeCopyError."""
+    if (len(results) != 1 or results[0].get("status") != "LOADED" or results[0].get("errors_seen")
+            or results[0].get("rows_parsed") != results[0].get("rows_loaded")):
+        raise SnowflakeCopyError(f"COPY INTO did not load {what} whole: {results}")
+    return int(results[0]["rows_loaded"])
+
+
 class SnowflakeBronzeWriter(SqlBronzeWriter):
     TYPES = {**SqlBronzeWriter.TYPES, "timestamp": "timestamp_ntz"}
     OBJECT_RUNS_VIEW = (OBJECT_RUNS_VIEW.replace("string_agg(", "listagg(").replace("bool_or(", "boolor_agg(")
@@ -196,13 +205,8 @@ class SnowflakeBronzeWriter(SqlBronzeWriter):
         cursor = self._execute(f"copy into {name} from @{STAGE}/{prefix}/ "
                                f"file_format = ({CSV_FORMAT}) on_error = abort_statement purge = true force = true")
         header = [d[0].lower() for d in cursor.description]
-        results = [dict(zip(header, row)) for row in cursor.fetchall()]
-        loaded = [r for r in results if r.get("status") == "LOADED" and not r.get("errors_seen")
-                  and r.get("rows_parsed") == r.get("rows_loaded")]
-        if len(results) != 1 or len(loaded) != 1:
-            raise SnowflakeCopyError(f"COPY INTO of {page.name} ({batch.object_name}, batch {batch.batch_id}) did "
-                                     f"not load it whole: {results}")
-        return int(loaded[0]["rows_loaded"])
+        return rows_loaded_whole([dict(zip(header, row)) for row in cursor.fetchall()],
+                                 f"{page.name} ({batch.object_name}, batch {batch.batch_id})")
 
     # --- public SQL --------------------------------------------------------------------------------------------
     def query_dicts(self, sql: str, params: Sequence = ()) -> list[dict]:
