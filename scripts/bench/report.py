@@ -131,7 +131,7 @@ def table(results: dict) -> str:
         lines.append("   (the provider's figure ends at its CSV file: loading it into a warehouse is not counted; "
                      "CPU s/M rows is the measured section's, org CPU s the sandbox process's)")
         lines.append("   (the Snowflake row is about fakesnow: DuckDB behind Snowflake's wire protocol on loopback, PUT "
-                     "over HTTP; it says nothing of a real Snowflake account's speed)")
+                     "over HTTP; its CPU column is the client's only; it says nothing of a real Snowflake account's speed)")
     cy = results.get("cycle")
     if cy:
         u, f = cy["unchanged"], cy["first"]
