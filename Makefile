@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 .PHONY: help install manifest run test sandbox bench clean crash-trials replay
 
 help:
-	@echo "make run      - run the pipeline once end to end on the embedded default (DuckDB + sandbox org); TARGET=postgres"
+	@echo "make run      - run the pipeline once end to end on the embedded default (DuckDB + sandbox org); TARGET=postgres|snowflake"
 	@echo "make test     - run every test"
 	@echo "make sandbox  - serve the simulated Salesforce org and Hightouch API in the foreground (SCALE=1.0)"
 	@echo "make manifest - build the dbt manifest Cosmos renders the DAG from"
@@ -35,7 +35,8 @@ $(MANIFEST): .venv/.installed $(DBT_SOURCES)
 	$(UV) run --frozen dbt parse --quiet
 
 # TARGET=postgres lands and builds in PostgreSQL (MEDALLION_PG_HOST/PORT/USER/DATABASE, password from
-# MEDALLION_PG_PASSWORD; the database is created when missing); default: the embedded DuckDB.
+# MEDALLION_PG_PASSWORD; the database is created when missing); TARGET=snowflake in Snowflake (MEDALLION_SF_*;
+# without MEDALLION_SF_HOST, fakesnow stands in, started and stopped by the run); default: the embedded DuckDB.
 # ORGS=2 serves the sandbox's second org and extracts both (MEDALLION_LOCAL_ORGS).
 run: install manifest
 	$(if $(TARGET),MEDALLION_TARGET=$(TARGET)) $(if $(ORGS),MEDALLION_LOCAL_ORGS=$(ORGS)) $(UV) run --frozen python scripts/run_local.py

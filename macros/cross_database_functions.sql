@@ -1,21 +1,29 @@
 {#- Small cross-database helpers the dbt.* macros do not cover. -#}
 
-{#- The whole row of the table aliased `table_alias` as JSON text (every column, NULLs kept). -#}
-{% macro row_to_json_text(table_alias) -%}
-    {{ return(adapter.dispatch('row_to_json_text', 'medallion')(table_alias)) }}
+{#- The whole row of the table aliased `table_alias` as JSON text (every column, NULLs kept), keyed by the
+    lower-case column names. `columns`: the row's column names, when known (Snowflake needs them for the keys). -#}
+{% macro row_to_json_text(table_alias, columns=none) -%}
+    {{ return(adapter.dispatch('row_to_json_text', 'medallion')(table_alias, columns)) }}
 {%- endmacro %}
 
-{% macro default__row_to_json_text(table_alias) -%}
+{% macro default__row_to_json_text(table_alias, columns=none) -%}
     cast(to_json({{ table_alias }}) as {{ dbt.type_string() }})
 {%- endmacro %}
 
-{% macro postgres__row_to_json_text(table_alias) -%}
+{% macro postgres__row_to_json_text(table_alias, columns=none) -%}
     cast(row_to_json({{ table_alias }}) as text)
 {%- endmacro %}
 
-{% macro snowflake__row_to_json_text(table_alias) -%}
-    {#- The staging select reads a single table, so * is exactly that row. -#}
+{% macro snowflake__row_to_json_text(table_alias, columns=none) -%}
+    {#- Snowflake keys object_construct(*) by the stored (upper-case) names: name the keys in lower case as the
+        other warehouses do. Without the names (a unit test's CTE), * is exactly the single table's row. -#}
+    {%- if columns -%}
+    to_json(object_construct_keep_null(
+        {%- for column in columns %}'{{ column | lower }}', {{ table_alias }}.{{ column }}{{ ", " if not loop.last }}{% endfor -%}
+    ))
+    {%- else -%}
     to_json(object_construct_keep_null(*))
+    {%- endif -%}
 {%- endmacro %}
 
 

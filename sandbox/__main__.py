@@ -29,7 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--salesforce-port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--manifest", help="dbt manifest.json whose exposures define the fake Hightouch syncs")
     parser.add_argument("--warehouse", help="the warehouse the fake Hightouch syncs read their models from: a DuckDB file, "
-                        "or a PostgreSQL URL (postgresql://user@host:port/dbname; PGPASSWORD honoured)")
+                        "a PostgreSQL URL (postgresql://user@host:port/dbname; PGPASSWORD honoured) or a Snowflake URL "
+                        "(snowflake://user@host:port/DATABASE?account=...&protocol=...; SNOWFLAKE_PASSWORD honoured)")
     parser.add_argument("--extra", type=_key_value, nargs="*", action="extend", default=[],
                         metavar="KEY=VALUE", help="options passed to the services (e.g. jwt_public_key=PATH)")
     return parser.parse_args(argv)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,6 +86,12 @@ def sandbox_warehouse(env: dict[str, str]) -> tuple[str, dict[str, str]]:
     URL (its password, if any, as PGPASSWORD in the sandbox's environment only)."""
     config = _config()
     settings = config.load(env)
+    if settings.target == "snowflake":
+        target = config.warehouse_target(settings.warehouse(), env)
+        query = urlencode({k: v for k, v in target.options.items() if k in ("account", "protocol", "role",
+                                                                              "warehouse")})
+        url = f"snowflake://{quote(target.user or '')}@{target.host}:{target.port}/{target.database}?{query}"
+        return url, ({"SNOWFLAKE_PASSWORD": target.password} if target.password else {})
     if settings.target != "postgres":
         return env["MEDALLION_DUCKDB_PATH"], {}
     target = config.warehouse_target(settings.warehouse(), env)
@@ -163,3 +170,52 @@ def point_at_sandbox_erp(values: dict[str, str], env: dict[str, str]) -> bool:
                                             "password": values["ERP_API_TOKEN"]})
     env["MEDALLION_ERP_DROP_DIR"] = values["ERP_DROP_DIR"]
     return True
+
+
+@dataclass
+class RunningFakesnow:
+    """`fakesnow -s` (scripts/fakesnow_server.py) on a free loopback port, its databases in its own directory."""
+
+    process: subprocess.Popen
+    port: int
+    db_dir: Path
+
+    def profile_env(self) -> dict[str, str]:
+        """The MEDALLION_SF_* settings (profiles.yml, dags/medallion/config.py) that point at this server.
+
+        fakesnow accepts any password; it is set only because the Snowflake client refuses an empty one."""
+        return {"MEDALLION_SF_HOST": "localhost", "MEDALLION_SF_PORT": str(self.port),
+                "MEDALLION_SF_PROTOCOL": "http", "MEDALLION_SF_ACCOUNT": "fakesnow",
+                "MEDALLION_SF_USER": "medallion", "MEDALLION_SF_PASSWORD": "fakesnow",
+                "MEDALLION_SF_DATABASE": "MEDALLION", "MEDALLION_SF_FAKESNOW": "true"}
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_fakesnow(root: Path, db_dir: Path, log_path: Path) -> RunningFakesnow:
+    """Start fakesnow's Snowflake server on a free port with its databases under db_dir; wait until it serves."""
+    db_dir.mkdir(parents=True, exist_ok=True)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "scripts.fakesnow_server", "--db-dir", str(db_dir)],
+                                   cwd=root, stdout=subprocess.PIPE, stderr=log, text=True,
+                                   preexec_fn=_die_with_parent)
+    port = None
+    for line in process.stdout:
+        line = line.strip()
+        if line.startswith("FAKESNOW_PORT="):
+            port = int(line.split("=", 1)[1])
+        elif line == "FAKESNOW_READY":
+            break
+    if port is None:
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"fakesnow stopped before it was ready; see {log_path}")
+    process.stdout.close()  # the server writes its log to stderr (and stdout, after READY) from here on
+    return RunningFakesnow(process, port, db_dir)

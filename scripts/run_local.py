@@ -4,6 +4,10 @@ Everything local lives under .medallion/. When AIRFLOW_CONN_SALESFORCE_DEFAULT i
 that org instead of the sandbox's (REQUESTS_CA_BUNDLE is honoured for its certificate), and the reverse sync runs
 only if AIRFLOW_CONN_HIGHTOUCH_DEFAULT is set too: the sandbox never writes to an org it does not own.
 
+With MEDALLION_TARGET=snowflake and no MEDALLION_SF_HOST (no account configured), `fakesnow -s` stands in for
+Snowflake (scripts/fakesnow_server.py on a free port, databases under .medallion/fakesnow/), started before the run
+and stopped after the summary is read from it.
+
 The outcome is Airflow's: the DAG run's state (`airflow dags test` exits non-zero when it failed). The summary
 comes from the audit the run wrote; a run whose audit is missing is reported as failed.
 """
@@ -30,6 +34,7 @@ from scripts.local_env import (  # noqa: E402
     ensure_airflow_db,
     ensure_postgres_database,
     point_at_sandbox_erp,
+    start_fakesnow,
     start_sandbox,
 )
 
@@ -80,9 +85,24 @@ def print_summary(summary: dict, seconds: float) -> None:
 
 
 def main() -> int:
+    state = Path(os.environ.get("MEDALLION_STATE_DIR", ROOT / ".medallion")).resolve()
+    fakesnow = None
+    if os.environ.get("MEDALLION_TARGET") == "snowflake" and "MEDALLION_SF_HOST" not in os.environ:
+        # no Snowflake account configured: fakesnow stands in, its databases kept under .medallion/fakesnow/
+        fakesnow = start_fakesnow(ROOT, state / "fakesnow", state / "logs" / "fakesnow.log")
+        os.environ.update(fakesnow.profile_env())
+        print(f"warehouse: Snowflake as fakesnow serves it on localhost:{fakesnow.port} "
+              f"(databases under {os.path.relpath(fakesnow.db_dir, ROOT)})")
+    try:
+        return run(state)
+    finally:
+        if fakesnow:
+            fakesnow.stop()
+
+
+def run(state: Path) -> int:
     started = time.monotonic()
     started_at = datetime.now(UTC).replace(tzinfo=None)
-    state = Path(os.environ.get("MEDALLION_STATE_DIR", ROOT / ".medallion")).resolve()
     (state / "logs").mkdir(parents=True, exist_ok=True)
     env = airflow_env(ROOT, state)
     for key, value in LOCAL_DEFAULTS.items():

@@ -10,6 +10,10 @@ Values travel as arguments from here on: the DAG passes what a task needs as its
 | MEDALLION_DUCKDB_PATH | `$STATE_DIR/warehouse.duckdb` | the DuckDB warehouse |
 | MEDALLION_PG_HOST / _PORT / _USER / _DATABASE | `127.0.0.1` / `5432` / `postgres` / `medallion` | the PostgreSQL warehouse (target postgres; dbt reads the same variables in profiles.yml) |
 | MEDALLION_PG_PASSWORD | empty | its password: read by the task at run time (warehouse_target), never a task argument |
+| MEDALLION_SF_ACCOUNT / _USER / _ROLE / _DATABASE / _WAREHOUSE | `fakesnow` / `medallion` / `SYSADMIN` / `MEDALLION` / `COMPUTE_WH` | the Snowflake warehouse (target snowflake; dbt reads the same variables in profiles.yml) |
+| MEDALLION_SF_HOST / _PORT / _PROTOCOL | `localhost` / `8000` / `http` | its endpoint (a real account: `<account>.snowflakecomputing.com` / `443` / `https`) |
+| MEDALLION_SF_PASSWORD | empty | its password: read by the task at run time (warehouse_target), never a task argument |
+| MEDALLION_SF_FAKESNOW | `false` | test-only: `true` where fakesnow stands in for Snowflake (the tests, `make run TARGET=snowflake`); see macros/fakesnow.sql |
 | MEDALLION_MANIFEST_PATH | `target/manifest.json` | the dbt manifest Cosmos renders |
 | MEDALLION_SCHEDULE | `*/15 * * * *` | the extraction cadence (`none` for manual runs only) |
 | MEDALLION_SALESFORCE_CONN_ID | `salesforce_default` | the Airflow connection of the org |
@@ -159,6 +163,15 @@ class Settings:
     pg_database: str = "medallion"
     salesforce_orgs: tuple[SalesforceOrg, ...] = ()
     local_orgs: int = 1  # make run: how many sandbox orgs to serve and extract (1 or 2)
+    sf_account: str = "fakesnow"
+    sf_user: str = "medallion"
+    sf_role: str = "SYSADMIN"
+    sf_database: str = "MEDALLION"
+    sf_warehouse: str = "COMPUTE_WH"
+    sf_host: str = "localhost"
+    sf_port: int = 8000
+    sf_protocol: str = "http"
+    sf_fakesnow: bool = False  # test-only (macros/fakesnow.sql)
     profiles_path: Path = field(default=PROJECT_ROOT / "profiles.yml")
 
     @property
@@ -175,7 +188,10 @@ class Settings:
         location = {"target": self.target, "duckdb_path": str(self.duckdb_path)}
         if self.target == "postgres":
             location.update(host=self.pg_host, port=self.pg_port, user=self.pg_user, database=self.pg_database)
-        # snowflake: its location (account, database, ...) goes here, filled by the Snowflake writer's settings
+        if self.target == "snowflake":
+            location.update(host=self.sf_host, port=self.sf_port, user=self.sf_user, database=self.sf_database,
+                            options={"account": self.sf_account, "role": self.sf_role,
+                                     "warehouse": self.sf_warehouse, "protocol": self.sf_protocol})
         return location
 
     def extract_options(self) -> dict:
@@ -228,6 +244,12 @@ class Settings:
                        MEDALLION_PG_USER=self.pg_user, MEDALLION_PG_DATABASE=self.pg_database)
         if self.salesforce_sources != [DEFAULT_ORG_NAME]:  # dbt var salesforce_sources (one org: its default)
             env["MEDALLION_SALESFORCE_SOURCES"] = ",".join(self.salesforce_sources)
+        if self.target == "snowflake":  # likewise, MEDALLION_SF_PASSWORD stays in the worker's environment
+            env.update(MEDALLION_SF_ACCOUNT=self.sf_account, MEDALLION_SF_USER=self.sf_user,
+                       MEDALLION_SF_ROLE=self.sf_role, MEDALLION_SF_DATABASE=self.sf_database,
+                       MEDALLION_SF_WAREHOUSE=self.sf_warehouse, MEDALLION_SF_HOST=self.sf_host,
+                       MEDALLION_SF_PORT=str(self.sf_port), MEDALLION_SF_PROTOCOL=self.sf_protocol,
+                       MEDALLION_SF_FAKESNOW=str(self.sf_fakesnow).lower())
         return env
 
 
@@ -273,6 +295,15 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         pg_database=env.get("MEDALLION_PG_DATABASE", "medallion"),
         salesforce_orgs=parse_orgs(env.get("MEDALLION_SALESFORCE_ORGS") or f"{conn_id}:{DEFAULT_ORG_NAME}"),
         local_orgs=_local_orgs(env.get("MEDALLION_LOCAL_ORGS", "1")),
+        sf_account=env.get("MEDALLION_SF_ACCOUNT", "fakesnow"),
+        sf_user=env.get("MEDALLION_SF_USER", "medallion"),
+        sf_role=env.get("MEDALLION_SF_ROLE", "SYSADMIN"),
+        sf_database=env.get("MEDALLION_SF_DATABASE", "MEDALLION"),
+        sf_warehouse=env.get("MEDALLION_SF_WAREHOUSE", "COMPUTE_WH"),
+        sf_host=env.get("MEDALLION_SF_HOST", "localhost"),
+        sf_port=int(env.get("MEDALLION_SF_PORT", "8000")),
+        sf_protocol=env.get("MEDALLION_SF_PROTOCOL", "http"),
+        sf_fakesnow=env.get("MEDALLION_SF_FAKESNOW", "false").strip().lower() == "true",
     )
 
 
@@ -292,8 +323,11 @@ def warehouse_target(warehouse: dict, environ: Mapping[str, str] | None = None):
         return WarehouseTarget(kind="postgres", host=warehouse["host"], port=int(warehouse["port"]),
                                user=warehouse["user"], database=warehouse["database"],
                                password=env.get("MEDALLION_PG_PASSWORD") or None)
-    if kind == "snowflake":  # the Snowflake writer's settings and secret go here
-        return WarehouseTarget(kind="snowflake", options=dict(warehouse.get("options", {})))
+    if kind == "snowflake":
+        return WarehouseTarget(kind="snowflake", host=warehouse["host"], port=int(warehouse["port"]),
+                               user=warehouse["user"], database=warehouse["database"],
+                               password=env.get("MEDALLION_SF_PASSWORD") or None,
+                               options=dict(warehouse.get("options", {})))
     raise ValueError(f"MEDALLION_TARGET={kind!r}: choose one of {', '.join(TARGETS)}")
 
 

@@ -129,20 +129,21 @@ class RunSummary:
 
 def rows_per_table(con) -> dict[str, int]:
     """Rows of every base table (views left out, so nothing is counted twice) of bronze, silver and gold."""
+    # lower(): Snowflake stores the (unquoted) names in upper case; the writer folds quoted names back
     tables = con.query(
-        "select table_schema, table_name from information_schema.tables "
-        "where table_schema in ('bronze', 'silver', 'gold') and table_type = 'BASE TABLE' "
-        "and table_catalog = current_database() order by 1, 2")
+        "select lower(table_schema), lower(table_name) from information_schema.tables "
+        "where lower(table_schema) in ('bronze', 'silver', 'gold') and table_type = 'BASE TABLE' "
+        "and lower(table_catalog) = lower(current_database()) order by 1, 2")
     return {f"{schema}.{name}": int(con.query(f'select count(*) from "{schema}"."{name}"')[0][0])
             for schema, name in tables}
+
 
 ERP_SOURCES = ("erp", "erp_files", "erp_api")  # extract/erp/options.py: summed apart from Salesforce
 
 
 def erp_summary(con, run_id: str) -> dict:
     """Per run and ERP source, from audit.extract_batches (the same SQL on DuckDB, PostgreSQL and Snowflake)."""
-    exists = con.query("select count(*) from information_schema.tables where table_schema='audit' "
-                       "and table_name='extract_batches' and table_catalog = current_database()")[0][0]
+    exists = _table_exists(con, "audit", "extract_batches")
     if not exists:
         return {}
     ok, rows_of = "status = 'succeeded'", "status = 'succeeded' and kind <> 'quarantine'"
@@ -189,8 +190,10 @@ _SALESFORCE = f"source not in ({', '.join(repr(s) for s in ERP_SOURCES)})"
 
 
 def _table_exists(con, schema: str, table: str) -> bool:
-    return bool(con.query("select count(*) from information_schema.tables where table_schema = ? "
-                          "and table_name = ? and table_catalog = current_database()", [schema, table])[0][0])
+    """Names compared in lower case: Snowflake's information_schema holds them in upper case."""
+    return bool(con.query("select count(*) from information_schema.tables where lower(table_schema) = ? "
+                          "and lower(table_name) = ? and lower(table_catalog) = lower(current_database())",
+                          [schema, table])[0][0])
 
 
 def _figures(row) -> dict:

@@ -34,6 +34,20 @@ class WarehouseTarget:
             args["password"] = self.password
         return args
 
+    def snowflake_connect_args(self) -> dict[str, Any]:
+        """snowflake.connector.connect keyword arguments: ``options`` (account, role, warehouse, protocol...) and
+        the fields set here; host and port only when given (else the account's own endpoint)."""
+        args = {**self.options, "user": self.user, "database": self.database or "MEDALLION",
+                "application": "medallion-extract",
+                "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False}}
+        if self.host:
+            args["host"] = self.host
+        if self.port:
+            args["port"] = int(self.port)
+        if self.password:
+            args["password"] = self.password
+        return {key: value for key, value in args.items() if value is not None}
+
 
 def _open_duckdb(target: WarehouseTarget):
     from extract.warehouse.duckdb_bronze import DuckDBBronzeWriter
@@ -50,8 +64,9 @@ def _open_postgres(target: WarehouseTarget):
 
 
 def _open_snowflake(target: WarehouseTarget):
-    # Slot for the Snowflake writer (extract/warehouse/snowflake_bronze.py, a SqlBronzeWriter subclass).
-    raise NotImplementedError("landing into Snowflake is not built yet: choose MEDALLION_TARGET=local or postgres")
+    from extract.warehouse.snowflake_bronze import SnowflakeBronzeWriter
+
+    return SnowflakeBronzeWriter(**target.snowflake_connect_args())
 
 
 WRITERS: dict[str, Callable[[WarehouseTarget], Any]] = {

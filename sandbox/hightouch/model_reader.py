@@ -15,11 +15,13 @@ class ModelReadError(Exception):
 def export_model_to_csv(warehouse: Path | str, schema: str, table: str, out: Path, attempts: int = 20) -> list[str]:
     """Write the model's rows to `out` (CSV with header) and return the column names.
 
-    ``warehouse``: a DuckDB file, or a PostgreSQL URL. DuckDB lets one process write a file; while a writer holds
-    it, wait and try again.
+    ``warehouse``: a DuckDB file, a PostgreSQL URL or a Snowflake URL. DuckDB lets one process write a file; while
+    a writer holds it, wait and try again.
     """
     if str(warehouse).startswith(("postgresql://", "postgres://")):
         return _export_postgres(str(warehouse), schema, table, out)
+    if str(warehouse).startswith("snowflake://"):
+        return _export_snowflake(str(warehouse), schema, table, out)
     warehouse = Path(warehouse)
     if not warehouse.exists():
         raise ModelReadError(f"warehouse {warehouse} does not exist: run the pipeline first")
@@ -56,3 +58,35 @@ def _export_postgres(url: str, schema: str, table: str, out: Path) -> list[str]:
         raise ModelReadError(f"model {schema}.{table} not found in the PostgreSQL warehouse: {exc}") from None
     except psycopg.OperationalError as exc:
         raise ModelReadError(f"could not read the PostgreSQL warehouse: {exc}") from None
+
+
+def _export_snowflake(url: str, schema: str, table: str, out: Path) -> list[str]:
+    """``snowflake://user@host:port/DATABASE?account=...&protocol=http`` (password: SNOWFLAKE_PASSWORD). Column names
+    in lower case, values written as DuckDB's CSV writes them (true/false, plain decimals, empty for NULL)."""
+    import csv
+    import os
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    import snowflake.connector
+
+    parts = urlsplit(url)
+    args = dict(parse_qsl(parts.query))
+    args.update(user=unquote(parts.username or ""), host=parts.hostname, database=parts.path.strip("/"),
+                password=os.environ.get("SNOWFLAKE_PASSWORD", ""))
+    if parts.port:
+        args["port"] = parts.port
+    try:
+        with snowflake.connector.connect(**args) as con:
+            cursor = con.cursor()
+            cursor.execute(f'select * from "{schema.upper()}"."{table.upper()}"')
+            columns = [d[0].lower() for d in cursor.description]
+            with out.open("w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f)
+                writer.writerow(columns)
+                for row in cursor:
+                    writer.writerow(["" if v is None else str(v).lower() if isinstance(v, bool) else v for v in row])
+            return columns
+    except snowflake.connector.errors.ProgrammingError as exc:
+        raise ModelReadError(f"model {schema}.{table} not found in the Snowflake warehouse: {exc}") from None
+    except snowflake.connector.errors.Error as exc:
+        raise ModelReadError(f"could not read the Snowflake warehouse: {exc}") from None

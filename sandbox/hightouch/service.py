@@ -23,7 +23,7 @@ def build_service(context: SandboxContext) -> Service:
     else:
         log.warning("no dbt manifest given (--manifest): the fake Hightouch API serves no syncs")
     warehouse = context.options.get("warehouse") or context.state_dir.parent / "warehouse.duckdb"
-    if "://" not in str(warehouse):  # a file (DuckDB); else a database URL (postgresql://...)
+    if "://" not in str(warehouse):  # a file (DuckDB); else a database URL (postgresql://..., snowflake://...)
         warehouse = Path(warehouse)
     org = context.services["salesforce"].controller  # the persisted org: its seed outlives --seed on restarts
     token = "ht-sandbox-" + hashlib.sha256(f"hightouch:{org.seed}".encode()).hexdigest()[:24]

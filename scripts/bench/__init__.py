@@ -31,7 +31,9 @@ What it measures (issue 6, point 6, quoted):
 
     Added with issue 7: (d) ours into PostgreSQL (extract_object through Bulk API 2.0 into PostgresBronzeWriter:
     COPY FROM STDIN into a temp table, then one INSERT ... SELECT into bronze, one transaction), next to (c)'s raw
-    PostgreSQL COPY of the same bytes: ratio ours into PostgreSQL / raw PostgreSQL COPY.
+    PostgreSQL COPY of the same bytes: ratio ours into PostgreSQL / raw PostgreSQL COPY. (e) ours into Snowflake as
+    `fakesnow -s` serves it (SnowflakeBronzeWriter: PUT to a temporary stage, COPY INTO a staging table, the same
+    set SQL): a figure about fakesnow (DuckDB behind Snowflake's wire protocol on loopback), not about Snowflake.
 
     Targets to print next to the figures (PASS/MISS, never asserted): narrow >= 150k rows/s; wide >= 0.7x a raw
     COPY of the same bytes; >= 10x the provider's REST path; peak RSS <= 512 MB (at 10M wide rows when run at that

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -47,7 +48,15 @@ def summarise(runs: list[dict], rows_key=lambda r: r["rows"], bytes_key=lambda r
 
 
 # --- 1. throughput -------------------------------------------------------------------------------------------------
-def throughput(bench: Bench, cfg: Config) -> dict:
+def snowflake_args(fakesnow, database: str) -> dict:
+    """The writer's connection to the bench's fakesnow server, in a database of its own (created on connect)."""
+    env = fakesnow.profile_env()
+    return {"account": env["MEDALLION_SF_ACCOUNT"], "user": env["MEDALLION_SF_USER"],
+            "password": env["MEDALLION_SF_PASSWORD"], "host": env["MEDALLION_SF_HOST"],
+            "port": int(env["MEDALLION_SF_PORT"]), "protocol": env["MEDALLION_SF_PROTOCOL"], "database": database}
+
+
+def throughput(bench: Bench, cfg: Config, fakesnow=None) -> dict:
     from extract.options import ExtractOptions
 
     page_rows = cfg.page_rows or ExtractOptions().bulk_page_rows
@@ -80,6 +89,19 @@ def throughput(bench: Bench, cfg: Config) -> dict:
                                                    bytes_key=lambda r: r["summary"]["bytes"])
             except ChildFailed as error:
                 paths["ours_postgres"] = {"error": str(error)[-1000:]}
+            if fakesnow is not None:  # a figure about fakesnow (DuckDB behind Snowflake's protocol), not Snowflake
+                runs = []
+                try:
+                    for rep in range(cfg.repeats):
+                        say(f"throughput {label}: ours into Snowflake as fakesnow serves it (PUT + COPY INTO), "
+                            f"run {rep + 1}/{cfg.repeats}")
+                        database = f"BENCH_{label.upper()}_{rep}"
+                        runs.append(bench.run("extract", {**common, "snowflake": snowflake_args(fakesnow, database)},
+                                              org=org))
+                    paths["ours_fakesnow"] = summarise(runs, rows_key=lambda r: r["summary"]["rows"],
+                                                       bytes_key=lambda r: r["summary"]["bytes"])
+                except ChildFailed as error:
+                    paths["ours_fakesnow"] = {"error": str(error)[-1000:]}
             say(f"throughput {label}: downloading the Bulk result pages once ({page_rows:,} rows a page)")
             pages = bench.run("download", {"org": org.values, "object": obj, "out": str(bench.work / f"pages-{label}"),
                                            "page_rows": page_rows}, org=org)
@@ -295,6 +317,17 @@ def drop_pg_database(cfg: Config) -> None:
         say(f"could not drop the PostgreSQL database {cfg.pg_database}: {error}")
 
 
+def start_bench_fakesnow(bench: Bench):
+    """`fakesnow -s` for the Snowflake row (scripts/fakesnow_server.py), or None when it cannot start."""
+    from scripts.local_env import start_fakesnow
+
+    try:
+        return start_fakesnow(ROOT, bench.work / "fakesnow", bench.work / "fakesnow.log")
+    except Exception as error:  # noqa: BLE001 - the other rows still run
+        say(f"fakesnow did not start, no Snowflake row: {error}")
+        return None
+
+
 def git_commit() -> str | None:
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -320,11 +353,15 @@ def main() -> int:
             results["dag_parse"] = dagparse(bench, cfg)
         if "throughput" in cfg.sections:
             results["pg_error"] = create_pg_database(cfg)
+            fakesnow = start_bench_fakesnow(bench)
             try:
-                results["throughput"] = throughput(bench, cfg)
+                results["throughput"] = throughput(bench, cfg, fakesnow)
             finally:
                 if results["pg_error"] is None:
                     drop_pg_database(cfg)
+                if fakesnow is not None:
+                    fakesnow.stop()
+                    shutil.rmtree(fakesnow.db_dir, ignore_errors=True)
         if "cycle" in cfg.sections:
             results["cycle"] = cycle(bench, cfg)
         if cfg.sections & {"incremental", "crossover"}:

@@ -90,7 +90,12 @@ def _fresh_postgres(dsn: str) -> None:
 
 
 def _writer(args: dict):
-    """The writer the task lands into: DuckDB (``warehouse``: a file) or PostgreSQL (``pg_dsn``)."""
+    """The writer the task lands into: DuckDB (``warehouse``: a file), PostgreSQL (``pg_dsn``) or Snowflake
+    (``snowflake``: connection arguments, a fresh database on a fakesnow server)."""
+    if args.get("snowflake"):
+        from extract.warehouse.snowflake_bronze import SnowflakeBronzeWriter
+
+        return SnowflakeBronzeWriter(**args["snowflake"])
     if args.get("pg_dsn"):
         from extract.warehouse.postgres_bronze import PostgresBronzeWriter
 
@@ -107,7 +112,9 @@ def extract(args: dict) -> dict:
     from extract.plan import plan_cycle
 
     warehouse = Path(args["warehouse"])
-    if args.get("pg_dsn"):
+    if args.get("snowflake"):
+        pass  # a database of its own, named by the caller, created empty on connect
+    elif args.get("pg_dsn"):
         if not args.get("keep"):
             _fresh_postgres(args["pg_dsn"])
     elif args.get("copy_from") or not args.get("keep"):  # keep: go on from the warehouse as it is, and keep it
@@ -138,7 +145,9 @@ def extract(args: dict) -> dict:
                                                      "api_calls": 0, "bulk_jobs": 0, "routes": []}
     out.update({"seconds": total.wall, "cpu_s": total.cpu, "extract_seconds": extracted.wall,
                 "extract_cpu_s": extracted.cpu, "summary": summary, "phases": phases, "vm_hwm_mb": _vm_hwm_mb()})
-    if not args.get("keep"):
+    if args.get("snowflake"):
+        pass  # the bench removes the fakesnow directory at the end
+    elif not args.get("keep"):
         _fresh_postgres(args["pg_dsn"]) if args.get("pg_dsn") else _fresh(warehouse, None)
     return out
 

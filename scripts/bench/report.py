@@ -98,6 +98,7 @@ def table(results: dict) -> str:
         lines.append(header)
         names = {"ours": "ours: extract_object, Bulk 2.0 -> DuckDB",
                  "ours_postgres": "ours: extract_object -> PostgreSQL",
+                 "ours_fakesnow": "ours -> Snowflake AS FAKESNOW SERVES IT",
                  "raw_duckdb_copy": "raw DuckDB COPY of the same CSV files",
                  "raw_postgres_copy": "raw PostgreSQL COPY FROM STDIN (psycopg 3)",
                  "provider_rest": "provider: make_query + write_object_to_file"}
@@ -129,6 +130,8 @@ def table(results: dict) -> str:
                              f"{_fmt(ph.get('last_after_commit'), '.2f')} s")
         lines.append("   (the provider's figure ends at its CSV file: loading it into a warehouse is not counted; "
                      "CPU s/M rows is the measured section's, org CPU s the sandbox process's)")
+        lines.append("   (the Snowflake row is about fakesnow: DuckDB behind Snowflake's wire protocol on loopback, PUT "
+                     "over HTTP; its CPU column is the client's only; it says nothing of a real Snowflake account's speed)")
     cy = results.get("cycle")
     if cy:
         u, f = cy["unchanged"], cy["first"]

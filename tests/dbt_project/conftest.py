@@ -12,11 +12,13 @@ from warehouse_builds import (
     failures,
     land_bronze_duckdb,
     land_bronze_postgres,
+    land_bronze_snowflake,
     postgres_conninfo,
     read_bronze_fixture,
     run_dbt_build,
     snapshot_duckdb,
     snapshot_postgres,
+    snapshot_snowflake,
 )
 
 
@@ -57,7 +59,18 @@ def postgres_warehouse(tmp_path_factory, bronze_fixture) -> Iterator[BuiltWareho
         admin.close()
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+@pytest.fixture(scope="module")
+def snowflake_warehouse(tmp_path_factory, bronze_fixture, fakesnow_server) -> BuiltWarehouse:
+    """The fixture built on Snowflake as `fakesnow -s` serves it (a database of its own on the session's server)."""
+    env = fakesnow_server.profile_env() | {"MEDALLION_SF_DATABASE": f"DBT_{uuid.uuid4().hex[:12].upper()}"}
+    work_dir = tmp_path_factory.mktemp("dbt_snowflake")
+    land_bronze_snowflake(env, bronze_fixture)
+    result = run_dbt_build("snowflake", work_dir, **env)
+    assert result.success, failures(result)
+    return BuiltWarehouse("snowflake", result, snapshot_snowflake(env), work_dir=work_dir, env=env)
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres", "snowflake"])
 def warehouse(request) -> BuiltWarehouse:
-    """The fixture built on each warehouse: tests using it must pass on DuckDB and on PostgreSQL alike."""
+    """The fixture built on each warehouse: tests using it must pass on DuckDB, PostgreSQL and Snowflake alike."""
     return request.getfixturevalue(f"{request.param}_warehouse")

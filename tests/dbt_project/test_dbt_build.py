@@ -344,14 +344,28 @@ def test_rebuild_is_identical_and_sync_is_empty_once_salesforce_holds_the_values
     assert accounts[BIG_CO]["salesforce_avg_case_resolution_hours"] is None
 
 
+def _normalised_gold(tables: dict, numbers_by_value: bool = False) -> dict:
+    # Decimals compare by value (0.50 == 0.5); repr keeps types honest otherwise. numbers_by_value: every number
+    # compares by value (fakesnow types a sum of integers as DOUBLE where Snowflake says NUMBER(38,0)).
+    def value(v):
+        if isinstance(v, D) or (numbers_by_value and isinstance(v, int | float) and not isinstance(v, bool)):
+            return float(v)
+        return v
+    return {
+        name: sorted(repr({k: value(v) for k, v in row.items()}) for row in rows)
+        for name, rows in tables.items() if name.startswith("gold.")
+    }
+
+
 def test_postgres_and_duckdb_build_the_same_gold(duckdb_warehouse: BuiltWarehouse, postgres_warehouse: BuiltWarehouse):
-    def normalised(tables: dict) -> dict:
-        # Decimals compare by value (0.50 == 0.5); repr keeps types honest otherwise
-        return {
-            name: sorted(repr({k: (float(v) if isinstance(v, D) else v) for k, v in row.items()}) for row in rows)
-            for name, rows in tables.items() if name.startswith("gold.")
-        }
-    assert normalised(postgres_warehouse.tables) == normalised(duckdb_warehouse.tables)
+    assert _normalised_gold(postgres_warehouse.tables) == _normalised_gold(duckdb_warehouse.tables)
+
+
+def test_snowflake_and_duckdb_build_the_same_gold(duckdb_warehouse: BuiltWarehouse,
+                                                  snowflake_warehouse: BuiltWarehouse):
+    gold = _normalised_gold(snowflake_warehouse.tables, numbers_by_value=True)
+    assert set(gold) == {name for name in duckdb_warehouse.tables if name.startswith("gold.")}
+    assert gold == _normalised_gold(duckdb_warehouse.tables, numbers_by_value=True)
 
 
 def test_staging_reads_a_bronze_table_that_lacks_a_newer_field(tmp_path, bronze_fixture):
@@ -371,3 +385,20 @@ def test_staging_reads_a_bronze_table_that_lacks_a_newer_field(tmp_path, bronze_
             from bronze.stg_salesforce__accounts where _batch_id = 'batch-1-account'
         """).fetchall()
     assert sorted(rows) == [(f"00100000000000{i}AAA", f"CK-000{i}", None, None) for i in range(1, 6)]
+
+
+def test_on_snowflake_unit_tests_use_temporary_tables_unless_told_it_is_fakesnow(tmp_path, bronze_fixture,
+                                                                                 snowflake_env):
+    """MEDALLION_SF_FAKESNOW is test-only (macros/fakesnow.sql): without it dbt-snowflake's own temporary table is
+    created, which real Snowflake accepts and fakesnow (DuckDB) refuses; so the product path is Snowflake's."""
+    from warehouse_builds import land_bronze_snowflake
+
+    env = snowflake_env | {"MEDALLION_SF_FAKESNOW": "false"}
+    land_bronze_snowflake(env, [t for t in bronze_fixture
+                                if t.name in ("salesforce__opportunity", "salesforce_tombstones")])
+    result = run_dbt(["build", "--select", "stg_salesforce__opportunities"], "snowflake", tmp_path, **env)
+    errors = {r.node.unique_id: r.message for r in result.result if str(r.status) == "error"}
+    assert list(errors) == ["unit_test.medallion.stg_salesforce__opportunities.test_safe_parsing_of_landed_text"]
+    assert 'TEMPORARY table names can *only* use the "temp" catalog' in next(iter(errors.values()))
+    log = (tmp_path / "logs" / "dbt.log").read_text()
+    assert "create or replace temporary table" in log and "create or replace transient table" not in log

@@ -75,6 +75,30 @@ def land_bronze_postgres(conninfo: str, tables: list[BronzeTable]) -> None:
                     copy.write_row(row)
 
 
+def snowflake_connect(profile_env: dict[str, str], database: str | None = None):
+    """A Snowflake connection from the MEDALLION_SF_* settings of profiles.yml (a fakesnow server in tests)."""
+    import snowflake.connector
+
+    return snowflake.connector.connect(
+        account=profile_env["MEDALLION_SF_ACCOUNT"], user=profile_env["MEDALLION_SF_USER"],
+        password=profile_env["MEDALLION_SF_PASSWORD"], host=profile_env["MEDALLION_SF_HOST"],
+        port=int(profile_env["MEDALLION_SF_PORT"]), protocol=profile_env["MEDALLION_SF_PROTOCOL"],
+        database=database or profile_env["MEDALLION_SF_DATABASE"], schema="PUBLIC",
+        session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False})
+
+
+def land_bronze_snowflake(profile_env: dict[str, str], tables: list[BronzeTable]) -> None:
+    """The fixture as extract/ lands it in Snowflake: unquoted (so upper-case) names, VARCHAR values."""
+    with snowflake_connect(profile_env) as con:
+        cursor = con.cursor()
+        cursor.execute("create schema bronze")
+        for table in tables:
+            ddl = ", ".join(f"{column} {_column_type(column)}" for column in table.columns)
+            cursor.execute(f"create table bronze.{table.name} ({ddl})")
+            placeholders = ", ".join("%s" for _ in table.columns)
+            cursor.executemany(f"insert into bronze.{table.name} values ({placeholders})", table.rows)
+
+
 @contextlib.contextmanager
 def environment(**values: str) -> Iterator[None]:
     saved = {key: os.environ.get(key) for key in values}
@@ -149,6 +173,21 @@ def snapshot_postgres(conninfo: str) -> dict[str, list[dict[str, Any]]]:
         return {name: _rows(con.execute(f"select * from {name}")) for (name,) in names}
 
 
+def snapshot_snowflake(profile_env: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """All silver and gold tables, names and columns in lower case as on the other warehouses."""
+    schemas = ", ".join(f"'{s.upper()}'" for s in SNAPSHOT_SCHEMAS)
+    with snowflake_connect(profile_env) as con:
+        cursor = con.cursor()
+        names = cursor.execute(
+            f"select table_schema, table_name from information_schema.tables "
+            f"where table_schema in ({schemas}) and table_type = 'BASE TABLE'").fetchall()
+        tables = {}
+        for schema, name in names:
+            rows = _rows(cursor.execute(f'select * from "{schema}"."{name}"'))
+            tables[f"{schema}.{name}".lower()] = [{k.lower(): v for k, v in row.items()} for row in rows]
+        return tables
+
+
 @dataclass
 class BuiltWarehouse:
     """A warehouse after `dbt build` on the fixture; `tables` is its silver/gold content right after."""
@@ -158,6 +197,7 @@ class BuiltWarehouse:
     tables: dict[str, list[dict[str, Any]]]
     db_path: Path | None = None
     work_dir: Path | None = None
+    env: dict[str, str] | None = None  # the MEDALLION_* settings dbt ran with (Snowflake: the fakesnow server)
 
     def table(self, name: str) -> list[dict[str, Any]]:
         assert name in self.tables, f"{name} not built on {self.name}: {sorted(self.tables)}"

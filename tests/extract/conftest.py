@@ -72,7 +72,7 @@ PG_ADMIN = os.environ.get("MEDALLION_TEST_PG_ADMIN", "host=127.0.0.1 port=5432 u
 def pytest_generate_tests(metafunc):
     uses_writer = "writer" in metafunc.fixturenames or "open_writer" in metafunc.fixturenames
     if uses_writer and metafunc.module.__name__.rsplit(".", 1)[-1] in POSTGRES_MODULES:
-        metafunc.parametrize("warehouse", ["duckdb", "postgres"], indirect=True)
+        metafunc.parametrize("warehouse", ["duckdb", "postgres", "snowflake"], indirect=True)
 
 
 @pytest.fixture
@@ -116,12 +116,19 @@ def pg_databases():
 
 
 @pytest.fixture
-def open_writer(warehouse, tmp_path, pg_databases):
+def open_writer(warehouse, tmp_path, pg_databases, request):
     """Open a fresh, empty writer of the test's warehouse kind (closed by the test, or at its end)."""
     opened = []
+    databases: dict[str, str] = {}
 
     def make(name: str = "warehouse"):
-        if warehouse == "postgres":
+        if warehouse == "snowflake":  # a database of its own on the session's fakesnow server, per name
+            from extract.warehouse.snowflake_bronze import SnowflakeBronzeWriter
+
+            server = request.getfixturevalue("fakesnow_server")
+            database = databases.setdefault(name, f"X_{uuid.uuid4().hex[:12].upper()}")
+            w = SnowflakeBronzeWriter(**snowflake_connect_args(server.profile_env(), database))
+        elif warehouse == "postgres":
             from extract.warehouse.postgres_bronze import PostgresBronzeWriter
 
             w = PostgresBronzeWriter(**pg_databases.conninfo(pg_databases.create()))
@@ -135,6 +142,19 @@ def open_writer(warehouse, tmp_path, pg_databases):
             w.close()
         except Exception:
             pass
+
+
+def snowflake_connect_args(profile_env: dict[str, str], database: str) -> dict:
+    """The writer's connection to a fakesnow server, built the way the DAG builds it (config.warehouse_target)."""
+    from extract.warehouse import WarehouseTarget
+
+    return WarehouseTarget(
+        kind="snowflake", host=profile_env["MEDALLION_SF_HOST"], port=int(profile_env["MEDALLION_SF_PORT"]),
+        user=profile_env["MEDALLION_SF_USER"], database=database, password=profile_env["MEDALLION_SF_PASSWORD"],
+        # network_timeout: fakesnow answers what it cannot run with HTTP 500, which the client would retry for long
+        options={"account": profile_env["MEDALLION_SF_ACCOUNT"], "protocol": profile_env["MEDALLION_SF_PROTOCOL"],
+                 "network_timeout": 60},
+    ).snowflake_connect_args()
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ def test_account_lands_every_row_and_field_with_batch_metadata(sandbox, client_f
     if batch.route == "bulk":
         assert batch.pages == -(-len(truth) // 50), "pages of maxRecords=50 each"
     columns = [r[0] for r in writer.query(
-        "select column_name from information_schema.columns where table_schema = 'bronze' "
-        "and table_name = 'salesforce__account' order by ordinal_position")]
+        "select lower(column_name) from information_schema.columns where lower(table_schema) = 'bronze' "
+        "and lower(table_name) = 'salesforce__account' order by ordinal_position")]
     assert columns[0] == "id" and {"systemmodstamp", "customer_key__c", "isdeleted", "masterrecordid", "_batch_id",
                                    "_extracted_at", "_source", "_change_kind"} <= set(columns)
     assert "billingaddress" not in columns, "compound fields are not selectable in Bulk API 2.0"
@@ -78,4 +78,4 @@ def test_unknown_object_is_named_with_a_suggestion(sandbox, client_for, writer, 
     assert "'Acount'" in str(raised.value) and "Did you mean Account" in str(raised.value)
     assert [(a["kind"], a["status"]) for a in audit_rows(writer)] == [("describe", "skipped")]
     assert not writer.query("select count(*) from information_schema.tables "
-                            "where table_schema = 'bronze' and table_name = 'salesforce__acount'")[0][0]
+                            "where lower(table_schema) = 'bronze' and lower(table_name) = 'salesforce__acount'")[0][0]

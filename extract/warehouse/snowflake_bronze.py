@@ -1,0 +1,214 @@
+"""Bronze, extraction state and extraction audit in a Snowflake database (snowflake-connector-python).
+
+The landing semantics live in sql_bronze.SqlBronzeWriter. Here: a result page is PUT to a temporary internal stage
+and loaded with COPY INTO a temporary staging table; the COPY's own result (per file: status, rows parsed, rows
+loaded, errors seen) is checked before anything else runs, so a page that did not load whole fails its batch and
+the object's cursor is never committed past it. Then the same set SQL as every warehouse lands the staged rows;
+each batch is one transaction with its state and audit rows.
+
+Snowflake specifics:
+- DDL commits any open transaction, so everything a batch creates (its bronze table or new columns, its staging
+  tables) is created before ``begin transaction``; inside a batch a staging table is only emptied (DML). A DDL
+  statement issued inside a batch is refused here, loudly, rather than silently splitting the batch.
+- Unquoted names are stored in upper case. The contract's names are lower case and dbt's sources name them
+  unquoted, so every quoted identifier the writer sends is folded to upper case as Snowflake folds unquoted ones:
+  ``bronze."salesforce__account"."id"`` is BRONZE.SALESFORCE__ACCOUNT.ID, the table dbt reads. Names read back from
+  Snowflake (columns, result keys) are lower-cased again.
+- Upserts (state, audit) delete and insert in one transaction; Bulk job ids are committed on a second connection.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from extract.warehouse.bronze import Batch
+from extract.warehouse.sql_bronze import OBJECT_RUNS_VIEW, SqlBronzeWriter, quote_ident, quote_literal
+
+STAGE = "medallion_landing"  # a temporary internal stage: gone with the session, files purged as they load
+STAGING_SCHEMA = "state"  # where the session's temporary staging tables and stage live
+# Bulk API 2.0 CSV: RFC 4180 quoting, UTF-8, a header row, empty (quoted or not) = NULL; no backslash escapes.
+# (UTF-8 is the default encoding.)
+CSV_FORMAT = ("type = csv skip_header = 1 field_delimiter = ',' field_optionally_enclosed_by = '\"' "
+              "escape_unenclosed_field = none empty_field_as_null = true null_if = ('')")
+
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+_DDL = re.compile(r"\s*(create|alter|drop)\b", re.IGNORECASE)
+
+
+def fold_identifiers(sql: str) -> str:
+    """Every double-quoted identifier in upper case (string literals untouched): Snowflake's unquoted names."""
+    return _TOKENS.sub(lambda m: m.group(0).upper() if m.group(0).startswith('"') else m.group(0), sql)
+
+
+class SnowflakeCopyError(RuntimeError):
+    """COPY INTO did not load a staged page whole: the batch fails, its cursor stays where it was."""
+
+
+def rows_loaded_whole(results: list[dict], what: str) -> int:
+    """The rows COPY INTO loaded from one staged file, when its result says the file loaded whole: exactly one
+    file, status LOADED, no error seen, every row parsed loaded. Anything else raises SnowflakeCopyError."""
+    if (len(results) != 1 or results[0].get("status") != "LOADED" or results[0].get("errors_seen")
+            or results[0].get("rows_parsed") != results[0].get("rows_loaded")):
+        raise SnowflakeCopyError(f"COPY INTO did not load {what} whole: {results}")
+    return int(results[0]["rows_loaded"])
+
+
+class SnowflakeBronzeWriter(SqlBronzeWriter):
+    TYPES = {**SqlBronzeWriter.TYPES, "timestamp": "timestamp_ntz"}
+    OBJECT_RUNS_VIEW = (OBJECT_RUNS_VIEW.replace("string_agg(", "listagg(").replace("bool_or(", "boolor_agg(")
+                        .replace("bool_and(", "booland_agg("))
+
+    def __init__(self, **connect_kwargs):
+        """``connect_kwargs`` as snowflake.connector.connect takes them (account, user, password, database, role,
+        warehouse, host, port, protocol...); the writer sets its own paramstyle and autocommit."""
+        import snowflake.connector
+
+        self._connect_kwargs = {**connect_kwargs, "paramstyle": "qmark", "autocommit": True}
+        self._connect = snowflake.connector.connect
+        self.con = self._connect(**self._connect_kwargs)
+        self._side = None
+        self._side_lock = threading.Lock()
+        self._in_transaction = False  # a begin was sent and no commit/rollback yet
+        self._prepared: dict[str, tuple[str, ...]] = {}  # staging table -> its columns, created before the batch
+        self._pages = itertools.count(1)
+        super().__init__()
+        self._execute(f"use schema {STAGING_SCHEMA}")
+        self._execute(f"create temporary stage if not exists {STAGE}")
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+        self.con.close()
+
+    # --- hooks -------------------------------------------------------------------------------------------------
+    def _execute(self, sql: str, params: Sequence = ()):
+        if self._in_batch is not None and _DDL.match(sql):
+            raise RuntimeError(f"DDL inside batch {self._in_batch.batch_id} would commit it on Snowflake: "
+                               f"{sql.strip()[:120]}")
+        cursor = self.con.cursor()
+        cursor.execute(fold_identifiers(sql), list(params) if params else None)
+        verb = sql.strip().split(None, 1)[0].lower() if sql.strip() else ""
+        if verb == "begin":
+            self._in_transaction = True
+        elif verb in ("commit", "rollback"):
+            self._in_transaction = False
+        return cursor
+
+    def _count(self, sql: str, params: Sequence = ()) -> int:
+        return int(self._execute(sql, params).rowcount or 0)
+
+    def _autonomous(self, sql: str, params: Sequence = ()) -> None:
+        with self._side_lock:
+            if self._side is None or self._side.is_closed():
+                self._side = self._connect(**self._connect_kwargs)
+                self._side.cursor().execute(f"use schema {STAGING_SCHEMA}")
+            self._side.cursor().execute(fold_identifiers(sql), list(params) if params else None)
+
+    def _rollback_quietly(self) -> None:
+        self._in_transaction = False
+        try:
+            self.con.cursor().execute("rollback")
+        except Exception:  # noqa: BLE001 - nothing was open, or the session is gone (the batch is lost either way)
+            pass
+
+    _bronze_columns_sql = ("select lower(table_name), lower(column_name) from information_schema.columns "
+                           "where table_schema = 'BRONZE' and table_catalog = current_database() "
+                           "order by table_name, ordinal_position")
+
+    def _table_columns(self, schema: str, table: str) -> list[str]:
+        return [r[0] for r in self._execute(
+            "select lower(column_name) from information_schema.columns where table_schema = ? and table_name = ? "
+            "and table_catalog = current_database() order by ordinal_position",
+            [schema.upper(), table.upper()]).fetchall()]
+
+    def _latest_per_id(self, columns: str, table: str, where: str, order: str) -> str:
+        return (f"select {columns} from {table} where {where} "
+                f"qualify row_number() over (partition by id order by {order}) = 1")
+
+    def _upsert(self, table: str, columns: Sequence[str], keys: Sequence[str], rows: Sequence[Sequence]) -> None:
+        """Delete the rows with these keys, insert the new ones: in the open transaction, else in one of its own.
+
+        Not MERGE: fakesnow runs a MERGE as a CREATE TABLE AS, which it cannot do inside a transaction that already
+        wrote another table (a batch's rows); a delete and an insert in one transaction mean the same on Snowflake.
+        """
+        if not rows:
+            return
+        match = " or ".join("(" + " and ".join(f"{k} = ?" for k in keys) + ")" for _ in rows)
+        positions = [columns.index(k) for k in keys]
+        row = "(" + ", ".join("?" for _ in columns) + ")"
+
+        def write():
+            self._execute(f"delete from {table} where {match}", [r[i] for r in rows for i in positions])
+            self._execute(f"insert into {table} ({', '.join(columns)}) values {', '.join(row for _ in rows)}",
+                          [v for r in rows for v in r])
+        if self._in_transaction:
+            write()
+        else:
+            self._transaction(write)
+
+    # --- staging: created before the batch (DDL), emptied inside it (DML) ----------------------------------------
+    def begin(self, batch: Batch) -> None:
+        if self._in_batch is not None:
+            raise RuntimeError(f"batch {self._in_batch.batch_id} is still open")
+        if batch.kind == "reconcile":
+            self._prepare("_scan_ids", ("id",))
+        else:
+            self._ensure_table(batch.bronze_table, batch.columns)
+            staging = "_refresh" if batch.kind in ("formula_refresh", "column_backfill") else "_page"
+            self._prepare(staging, tuple(c.lower() for c in batch.columns))
+        self._execute("begin transaction")
+        self._in_batch = batch
+        self._lock_object(batch)
+
+    def _prepare(self, name: str, columns: tuple[str, ...]) -> None:
+        cols = ", ".join(f"{quote_ident(c)} varchar" for c in columns)
+        self._execute(f"create or replace temporary table {name} ({cols})")
+        self._prepared[name] = columns
+
+    def _create_temp(self, name: str, columns: Sequence[str]) -> None:
+        if self._in_batch is None:
+            self._prepare(name, tuple(columns))
+            return
+        if self._prepared.get(name) != tuple(columns):
+            raise RuntimeError(f"staging table {name} was not prepared for batch {self._in_batch.batch_id} "
+                               f"with these columns (creating it now would commit the batch on Snowflake)")
+        self._execute(f"delete from {name}")
+
+    def _drop_temp(self, name: str) -> None:
+        if self._in_batch is not None:
+            self._execute(f"delete from {name}")
+        else:
+            self._execute(f"drop table if exists {name}")
+            self._prepared.pop(name, None)
+
+    def _copy_into(self, name: str, batch: Batch, page: Path, columns: Sequence[str]) -> int:
+        """PUT the page to the stage, COPY it into ``name``; returns the rows loaded once COPY confirms them all.
+
+        A page with a header and no rows (an incremental window with nothing new) loads nothing: no round trip.
+        """
+        with page.open(newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            next(reader, None)
+            if next(reader, None) is None:
+                return 0
+        prefix = f"{batch.batch_id}/{next(self._pages)}"
+        uploaded = self._execute(f"put {quote_literal(page.resolve().as_uri())} @{STAGE}/{prefix} "
+                                 f"auto_compress = true overwrite = true parallel = 1").fetchall()
+        if len(uploaded) != 1 or uploaded[0][6] != "UPLOADED":
+            raise SnowflakeCopyError(f"PUT of {page.name} ({batch.object_name}) did not upload it: {uploaded}")
+        # By position: the staging table's columns are the page's, in the header's order (checked before).
+        cursor = self._execute(f"copy into {name} from @{STAGE}/{prefix}/ "
+                               f"file_format = ({CSV_FORMAT}) on_error = abort_statement purge = true force = true")
+        header = [d[0].lower() for d in cursor.description]
+        return rows_loaded_whole([dict(zip(header, row)) for row in cursor.fetchall()],
+                                 f"{page.name} ({batch.object_name}, batch {batch.batch_id})")
+
+    # --- public SQL --------------------------------------------------------------------------------------------
+    def query_dicts(self, sql: str, params: Sequence = ()) -> list[dict]:
+        """Rows as dicts keyed by lower-case column names, as on the other warehouses."""
+        return [{k.lower(): v for k, v in row.items()} for row in super().query_dicts(sql, params)]
