@@ -41,8 +41,11 @@ $(MANIFEST): .venv/.installed $(DBT_SOURCES)
 run: install manifest
 	$(if $(TARGET),MEDALLION_TARGET=$(TARGET)) $(if $(ORGS),MEDALLION_LOCAL_ORGS=$(ORGS)) $(UV) run --frozen python scripts/run_local.py
 
+# Two workers, a test file each at a time (module fixtures such as an end-to-end run stay on one worker): the
+# suite waits on sandboxes, Airflow and dbt subprocesses as much as it computes. PYTEST_WORKERS=0 runs it serially.
+PYTEST_WORKERS ?= 2
 test: install manifest
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile)
 
 sandbox: install manifest
 	@$(UV) run --frozen python -m sandbox --state-dir $(STATE)/sandbox --manifest $(MANIFEST) \
