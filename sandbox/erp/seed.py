@@ -179,6 +179,10 @@ def _customers(seed: int, accounts: list[dict]) -> list[dict]:
         if rng.random() < 0.02:
             customer.update(is_deleted=True, deleted_at=modified)
         customers.append(customer)
+    if customers and not any(c["is_deleted"] for c in customers):
+        # a small ERP can draw none at 2 %: keep one soft-deleted customer so every scale has the case to handle
+        chosen = customers[rng.randrange(len(customers))]
+        chosen.update(is_deleted=True, deleted_at=chosen["modified_at"])
     return customers
 
 
