@@ -252,6 +252,12 @@ class BronzeStore:
         self._put_atomically(posixpath.join(self.root, SUPERSEDED_DIR, f"{stamp}.json"), json.dumps(
             {"replayed_as_of": as_of, "batches": sorted(batch_ids)}, indent=1).encode())
 
+    def unsupersede(self, stamp: str) -> None:
+        """Undo ``supersede`` (the replay that wrote it did not commit)."""
+        path = posixpath.join(self.root, SUPERSEDED_DIR, f"{stamp}.json")
+        if self.fs.exists(path):
+            self.fs.rm_file(path)
+
     def manifests(self, *, include_superseded: bool = False) -> list[Manifest]:
         """Every sealed manifest, in landing order (extracted_at, batch_id), less superseded batches."""
         found = []

@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import csv
 import itertools
+import logging
 import re
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from extract.warehouse.bronze import Batch
+from extract.warehouse.bronze import METADATA_COLUMNS, Batch
 from extract.warehouse.sql_bronze import OBJECT_RUNS_VIEW, SqlBronzeWriter, quote_ident, quote_literal
+
+log = logging.getLogger(__name__)
 
 STAGE = "medallion_landing"  # a temporary internal stage: gone with the session, files purged as they load
 STAGING_SCHEMA = "state"  # where the session's temporary staging tables and stage live
@@ -43,6 +47,18 @@ _DDL = re.compile(r"\s*(create|alter|drop)\b", re.IGNORECASE)
 def fold_identifiers(sql: str) -> str:
     """Every double-quoted identifier in upper case (string literals untouched): Snowflake's unquoted names."""
     return _TOKENS.sub(lambda m: m.group(0).upper() if m.group(0).startswith('"') else m.group(0), sql)
+
+
+def pa_is_string(arrow_type) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+
+
+def _single(record_batch):
+    import pyarrow as pa
+
+    return pa.RecordBatchReader.from_batches(record_batch.schema, [record_batch])
 
 
 class SnowflakeCopyError(RuntimeError):
@@ -115,6 +131,9 @@ class SnowflakeBronzeWriter(SqlBronzeWriter):
             self.con.cursor().execute("rollback")
         except Exception:  # noqa: BLE001 - nothing was open, or the session is gone (the batch is lost either way)
             pass
+
+    def _schema_name(self, schema: str) -> str:
+        return schema.upper()
 
     _bronze_columns_sql = ("select lower(table_name), lower(column_name) from information_schema.columns "
                            "where table_schema = 'BRONZE' and table_catalog = current_database() "
@@ -196,17 +215,99 @@ class SnowflakeBronzeWriter(SqlBronzeWriter):
             next(reader, None)
             if next(reader, None) is None:
                 return 0
-        prefix = f"{batch.batch_id}/{next(self._pages)}"
+        return self._put_and_copy(name, page, batch.batch_id, f"{page.name} ({batch.object_name}, batch "
+                                                              f"{batch.batch_id})")
+
+    def _put_and_copy(self, name: str, page: Path, prefix: str, what: str) -> int:
+        prefix = f"{prefix}/{next(self._pages)}"
         uploaded = self._execute(f"put {quote_literal(page.resolve().as_uri())} @{STAGE}/{prefix} "
                                  f"auto_compress = true overwrite = true parallel = 1").fetchall()
         if len(uploaded) != 1 or uploaded[0][6] != "UPLOADED":
-            raise SnowflakeCopyError(f"PUT of {page.name} ({batch.object_name}) did not upload it: {uploaded}")
+            raise SnowflakeCopyError(f"PUT of {what} did not upload it: {uploaded}")
         # By position: the staging table's columns are the page's, in the header's order (checked before).
         cursor = self._execute(f"copy into {name} from @{STAGE}/{prefix}/ "
                                f"file_format = ({CSV_FORMAT}) on_error = abort_statement purge = true force = true")
         header = [d[0].lower() for d in cursor.description]
-        return rows_loaded_whole([dict(zip(header, row)) for row in cursor.fetchall()],
-                                 f"{page.name} ({batch.object_name}, batch {batch.batch_id})")
+        return rows_loaded_whole([dict(zip(header, row)) for row in cursor.fetchall()], what)
+
+    # --- replay (extract/replay.py) ----------------------------------------------------------------------------
+    def _append_arrow(self, table: str, names: Sequence[str], rows) -> int:
+        """Replay's rows through the landing path: each Arrow batch written as a CSV page, PUT, COPY INTO a
+        staging table of text columns (its result checked like a page's), then inserted by name with the metadata
+        columns typed. A batch holding an empty string (which the CSV format reads as NULL) goes through INSERTs
+        instead, so every value lands as it was archived."""
+        import pyarrow.compute as pc
+
+        appended = 0
+        staging = "_restore"
+        self._prepare(staging, tuple(names))
+        columns = ", ".join(quote_ident(c) for c in names)
+        select = ", ".join(f"cast({quote_ident(c)} as {self._type(METADATA_COLUMNS[c].lower())})"
+                           if c in METADATA_COLUMNS and METADATA_COLUMNS[c] != "VARCHAR" else quote_ident(c)
+                           for c in names)
+        with tempfile.TemporaryDirectory(prefix="replay-page-") as tmp:
+            for number, record_batch in enumerate(rows):
+                if record_batch.num_rows == 0:
+                    continue
+                texts = [col.to_pylist() for col in record_batch.columns]
+                if any(pc.any(pc.equal(col, "")).as_py() for col in record_batch.columns
+                       if pa_is_string(col.type)):
+                    appended += super()._append_arrow(table, names, _single(record_batch))
+                    continue
+                page = Path(tmp) / f"{number}.csv"
+                with page.open("w", newline="", encoding="utf-8") as f:
+                    out = csv.writer(f)
+                    out.writerow(names)
+                    for row in zip(*texts):
+                        out.writerow(["" if v is None else v.isoformat(sep=" ") if hasattr(v, "isoformat") else v
+                                      for v in row])
+                self._execute(f"delete from {staging}")
+                loaded = self._put_and_copy(staging, page, f"replay/{table}", f"{page.name} (replay of {table})")
+                page.unlink()
+                inserted = self._count(f"insert into {table} ({columns}) select {select} from {staging}")
+                if inserted != loaded:
+                    raise SnowflakeCopyError(f"replay of {table}: {loaded} rows staged, {inserted} inserted")
+                appended += inserted
+        self._drop_temp(staging)
+        return appended
+
+    def rebuild_in_place(self, backup_schema: str, rebuild):
+        """In-place replay on Snowflake, where DDL commits: no single transaction can hold it. Instead every
+        table to rebuild is first CLONEd into ``backup_schema`` (zero-copy on Snowflake) before anything is
+        touched; then the tables are dropped, created afresh and ``rebuild()`` lands into them. If that fails,
+        each table is put back from its clone (and the backup schema stays, named in the error); a process killed
+        mid-rebuild leaves the clones, from which ``restore_from_backup`` puts the warehouse back."""
+        tables = self.replayed_tables()
+        self._execute(f"create schema {backup_schema}")
+        for schema, table in tables:
+            self._execute(f"create table {backup_schema}.{quote_ident(table)} clone {schema}.{quote_ident(table)}")
+        try:
+            for schema, table in tables:
+                self._execute(f"drop table {schema}.{quote_ident(table)}")
+            self._columns = None
+            self._create_tables()
+            self._execute(f"use schema {STAGING_SCHEMA}")  # CREATE SCHEMA made another one current
+            return rebuild()
+        except BaseException:
+            log.error("replay failed: putting the warehouse back from %s", backup_schema)
+            self._rollback_quietly()
+            self.restore_from_backup(backup_schema, tables)
+            raise
+        finally:
+            self._columns = None
+
+    def restore_from_backup(self, backup_schema: str, tables: Sequence[tuple[str, str]]) -> None:
+        """Put ``tables`` back as their clones in ``backup_schema`` hold them (tables replay created that the
+        backup lacks are dropped)."""
+        for schema, table in self.replayed_tables():
+            if (schema, table) not in tables:
+                self._execute(f"drop table if exists {schema}.{quote_ident(table)}")
+        for schema, table in tables:
+            self._execute(f"drop table if exists {schema}.{quote_ident(table)}")
+            self._execute(f"create table {schema}.{quote_ident(table)} clone {backup_schema}.{quote_ident(table)}")
+        self._columns = None
+        self._execute(self.OBJECT_RUNS_VIEW)
+        self._execute(f"use schema {STAGING_SCHEMA}")
 
     # --- public SQL --------------------------------------------------------------------------------------------
     def query_dicts(self, sql: str, params: Sequence = ()) -> list[dict]:

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,6 +85,9 @@ ORGS_COLUMNS = (("source", "varchar primary key"), ("org_id", "varchar not null"
 TOMBSTONES_COLUMNS = (("object_name", "varchar not null"), ("id", "varchar not null"), ("last_systemmodstamp", "varchar"),
                       ("detected_by", "varchar not null"), ("_batch_id", "varchar not null"),
                       ("_extracted_at", "timestamp not null"), ("_source", "varchar not null"))
+# what an in-place replay rebuilds besides bronze (the org table and open Bulk jobs are kept as they are)
+REPLAYED_STATE_TABLES = (("state", "salesforce_objects"), ("state", "salesforce_window_keys"),
+                         ("audit", "extract_batches"))
 AUDIT_TYPES = {
     "started_at": "timestamp", "finished_at": "timestamp", "extracted_at": "timestamp", "duration_s": "double",
     "rows_received": "bigint", "rows_landed": "bigint", "rows_deleted": "bigint", "tombstones": "bigint",
@@ -648,6 +651,43 @@ class SqlBronzeWriter:
                 self._execute(f"alter table bronze.{quote_ident(table)} add column {quote_ident(column)} "
                               f"{typed[column]}")
         return self._append_arrow(f"bronze.{quote_ident(table)}", names, rows)
+
+    def replayed_tables(self) -> list[tuple[str, str]]:
+        """(schema, table) of every table an in-place replay rebuilds: bronze's base tables (not dbt's staging
+        views beside them), each object's state, the lookback window's keys and the batch audit. The org table
+        and the open Bulk jobs are not history: they stay as they are."""
+        bronze = [r[0] for r in self._execute(
+            "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
+            "and table_catalog = current_database() order by table_name", [self._schema_name("bronze")]).fetchall()]
+        return [("bronze", name.lower()) for name in bronze] + list(REPLAYED_STATE_TABLES)
+
+    def _schema_name(self, schema: str) -> str:
+        """A schema's name as information_schema holds it (Snowflake: upper case)."""
+        return schema
+
+    def rebuild_in_place(self, backup_schema: str, rebuild: Callable[[], object]):
+        """In-place replay: move every table ``replayed_tables`` names into the new schema ``backup_schema``,
+        create them afresh and empty, run ``rebuild()`` (which lands into them) and return what it returns.
+
+        Here (PostgreSQL) all of it is ONE transaction: DDL is transactional, so a failure anywhere (a store file,
+        the server, a kill) leaves the warehouse exactly as it was and no backup schema. A warehouse whose DDL
+        commits (Snowflake) overrides this."""
+        self._execute("begin transaction")
+        try:
+            tables = self.replayed_tables()
+            self._execute(f"create schema {backup_schema}")
+            for schema, table in tables:
+                self._execute(f"alter table {schema}.{quote_ident(table)} set schema {backup_schema}")
+            self._columns = None
+            self._create_tables()
+            result = rebuild()
+            self._execute("commit")
+        except BaseException:
+            self._rollback_quietly()
+            raise
+        finally:
+            self._columns = None
+        return result
 
     def batch_statuses(self, batch_ids: list[str]) -> dict[str, str]:
         """The audit status of each of these batches the warehouse knows (committed: 'succeeded')."""
