@@ -17,9 +17,11 @@ help:
 	@echo "make sandbox  - serve the simulated Salesforce org and Hightouch API in the foreground (SCALE=1.0)"
 	@echo "make manifest - build the dbt manifest Cosmos renders the DAG from"
 	@echo "make bench    - benchmark extraction against the sandbox (about 10-15 min; sizes: scripts/bench/__init__.py)"
-	@echo "make crash-trials - kill extraction at random points, re-run, check bronze against the org (TRIALS=300 SEED=1 [SOURCE=erp] [STORE=1] [WAREHOUSE=postgres])"
-	@echo "make replay AS_OF=<batch id|timestamp> - rebuild the warehouse's bronze from the bronze store as of then"
-	@echo "               (without AS_OF: list the archived batches; INTO=<file.duckdb> builds a copy instead)"
+	@echo "make crash-trials - kill extraction at random points, re-run, check bronze against the org (TRIALS=300 SEED=1 [SOURCE=erp] [STORE=1] [WAREHOUSE=postgres|snowflake])"
+	@echo "make replay AS_OF=<batch id|timestamp> - rebuild the warehouse's bronze from the bronze store as of then,"
+	@echo "               in place (TARGET=postgres|snowflake as for make run; the old bronze, state and audit kept:"
+	@echo "               a file beside the DuckDB one, schema replay_backup_<time> on PostgreSQL/Snowflake)"
+	@echo "               (without AS_OF: list the archived batches; INTO=<file.duckdb> builds a DuckDB copy instead)"
 	@echo "make clean    - remove local state (.medallion/) and dbt's target/"
 
 install: .venv/.installed
@@ -52,9 +54,10 @@ sandbox: install manifest
 		--warehouse $(STATE)/warehouse.duckdb $(if $(SCALE),--scale $(SCALE))
 
 # Bronze as of a past batch, from the archive every landed batch is written to (.medallion/bronze_store by default;
-# MEDALLION_BRONZE_STORE). The warehouse as it was is kept beside it; rebuild silver/gold with make run or dbt.
+# MEDALLION_BRONZE_STORE). The warehouse as it was is kept (DuckDB: a file beside it; PostgreSQL, Snowflake: schema
+# replay_backup_<time>); rebuild silver/gold with make run or dbt. TARGET=postgres|snowflake as for make run.
 replay: install
-	$(UV) run --frozen python scripts/replay.py $(if $(AS_OF),--as-of "$(AS_OF)") $(if $(INTO),--into "$(INTO)")
+	$(if $(TARGET),MEDALLION_TARGET=$(TARGET)) $(UV) run --frozen python scripts/replay.py $(if $(AS_OF),--as-of "$(AS_OF)") $(if $(INTO),--into "$(INTO)")
 
 bench: install manifest
 	$(UV) run --frozen python -m scripts.bench
@@ -64,7 +67,8 @@ clean:
 
 # Crash safety: SIGKILL the extractor at named steps and at random moments, re-run, check every invariant
 # (tests/extract/crash_harness.py; docs/ARCHITECTURE.md "Crash safety"). Exits non-zero on any violation.
-# WAREHOUSE=postgres lands into a PostgreSQL database of its own (created and dropped by the run).
+# WAREHOUSE=postgres lands into a PostgreSQL database of its own (created and dropped by the run); WAREHOUSE=snowflake
+# into a Snowflake database on a fakesnow server the run starts and stops (its databases under the state dir).
 # SOURCE=erp kills the ERP extraction (tables, file drops, REST API) instead; STORE=1 (ERP) also checks a bronze store.
 TRIALS ?= 300
 SEED ?= 1

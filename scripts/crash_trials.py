@@ -1,7 +1,7 @@
 """`make crash-trials`: kill extraction at random points, re-run it, check bronze against the org every time.
 
     python scripts/crash_trials.py --trials 300 --seed 1 [--state-dir .medallion/crash-trials] [--keep-all]
-        [--warehouse duckdb|postgres] [--pg-host 127.0.0.1 --pg-port 5432 --pg-user postgres]
+        [--warehouse duckdb|postgres|snowflake] [--pg-host 127.0.0.1 --pg-port 5432 --pg-user postgres]
         [--source salesforce|erp] [--bronze-store]
 
 --source erp kills the ERP extraction instead (tables, file drops, REST API: tests/extract/erp_crash_harness.py)
@@ -9,7 +9,9 @@ and checks bronze against the ERP; --bronze-store (ERP) archives every batch in 
 sealed manifests against the committed batches.
 
 With --warehouse postgres the cycles land into a PostgreSQL database the run creates and drops (a failing trial's
-database is kept, renamed, and named in the summary).
+database is kept, renamed, and named in the summary). With --warehouse snowflake they land into a Snowflake
+database on a fakesnow server the run starts and stops, its databases under <state dir>/fakesnow (a failing
+trial's database is kept there, named in the summary; the next trials land into a new one).
 
 Starts a sandbox org of its own (in its own process), runs the trials (tests/extract/crash_harness.py), prints one
 line per trial and a summary: trials, kills by point, violations (each with the trial's kill point, org changes,
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objects", default=",".join(OBJECTS), help="comma-separated objects each cycle extracts")
     parser.add_argument("--keep-all", action="store_true", help="keep every trial's specs, traces and logs")
     parser.add_argument("--quiet", action="store_true", help="print the summary only")
-    parser.add_argument("--warehouse", choices=("duckdb", "postgres"), default="duckdb")
+    parser.add_argument("--warehouse", choices=("duckdb", "postgres", "snowflake"), default="duckdb")
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument("--pg-user", default="postgres")
@@ -58,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             summary = harness.run(args.trials)
         print()
         print(summary.format())
+        print_aborted(harness)
         return 1 if summary.violations else 0
     config = HarnessConfig(state_dir=args.state_dir, seed=args.seed, keep_all=args.keep_all,
                            objects=tuple(o.strip() for o in args.objects.split(",") if o.strip()),
@@ -68,7 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         summary = harness.run(args.trials)
     print()
     print(summary.format())
+    print_aborted(harness)
     return 1 if summary.violations else 0
+
+
+def print_aborted(harness) -> None:
+    if harness.fakesnow:
+        print(f"fakesnow: {harness.fakesnow.aborted} transactions left open by killed runs, rolled back before their "
+              f"re-runs (as Snowflake aborts a detached transaction); databases kept for failing trials: "
+              f"{', '.join(harness.kept_databases) or 'none'}")
 
 
 if __name__ == "__main__":

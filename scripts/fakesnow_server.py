@@ -12,6 +12,13 @@ Two corrections to fakesnow 0.12.1, where it answers differently from Snowflake 
   guesses: every CSV field is text, converted to the target column's type. ``all_varchar`` gives that behaviour.
 - its Arrow results send a NULL timestamp as a valid struct of null parts, which the Snowflake client reads as
   1970-01-01; the struct is marked null, as Snowflake sends it.
+
+One addition, for the crash harness: ``POST /medallion/abort-open-transactions`` rolls back every session's open
+transaction and answers how many there were. A client killed inside a transaction leaves it open on the server
+(fakesnow never expires a session), and its uncommitted writes then make every later write to the same rows fail
+("Conflict on tuple deletion"). Snowflake leaves such a transaction *detached* too, holding its locks, until
+SYSTEM$ABORT_TRANSACTION or its own rollback after four idle hours (DECISIONLOG.md, "A killed Snowflake writer");
+the harness calls this, after a kill and before the re-run, to stand for that abort.
 """
 
 from __future__ import annotations
@@ -58,6 +65,26 @@ def _null_timestamps_as_null() -> None:
     arrow.timestamp_to_sf_struct = timestamp_to_sf_struct
 
 
+def _abort_route(server_module) -> None:
+    """``POST /medallion/abort-open-transactions``: roll back every session's open transaction (see above)."""
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def abort_open_transactions(request):
+        aborted = 0
+        for conn in list(server_module.sessions.values()):
+            try:
+                conn._duck_conn.rollback()  # "no transaction is active" when there is none
+            except Exception:  # noqa: BLE001
+                continue
+            conn._in_transaction = False
+            aborted += 1
+        return JSONResponse({"aborted": aborted})
+
+    server_module.app.router.routes.append(Route("/medallion/abort-open-transactions", abort_open_transactions,
+                                                 methods=["POST"]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db-dir", required=True, type=Path, help="where the databases and stages are kept")
@@ -80,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     server_module.shared_fs = FakeSnow(db_path=db_dir)
     _csv_as_text()
     _null_timestamps_as_null()
+
+    _abort_route(server_module)
 
     logging.getLogger("uvicorn.access").disabled = True  # a line per query; errors are still logged
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>`: every thread's stack in the log (a stuck query)

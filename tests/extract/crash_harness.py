@@ -8,7 +8,8 @@ none twice." A trial checks that promise once:
    the extractor never kills the org;
 2. a child process (``python -m tests.extract.crash_child``) runs one extraction cycle over a few objects (REST,
    Bulk API 2.0 with small result pages, reconciliation, formula refresh, sometimes through ``plan_cycle``) into a
-   warehouse that persists across trials (DuckDB, or a PostgreSQL database: ``HarnessConfig.warehouse``), and is SIGKILLed: either by its own observer at the Nth
+   warehouse that persists across trials (DuckDB, a PostgreSQL database, or a Snowflake database on a fakesnow
+   server the harness runs: ``HarnessConfig.warehouse``), and is SIGKILLed: either by its own observer at the Nth
    occurrence of a named step (``KILL_STEPS``) or by a timer in this process after a random delay, which lands
    anywhere (inside downloads, DuckDB inserts, commits, WAL writes);
 3. sometimes the org changes again while the extractor is down;
@@ -164,6 +165,83 @@ class PostgresReader:
         self.close()
 
 
+class SnowflakeReader:
+    """A Snowflake (fakesnow) connection answering ``execute(sql with ?, params)`` like a DuckDB one, for the checks:
+    quoted names folded to upper case as the writer folds them (snowflake_bronze.fold_identifiers)."""
+
+    def __init__(self, connect_args: dict):
+        import snowflake.connector
+
+        self.con = snowflake.connector.connect(**connect_args, paramstyle="qmark", autocommit=True)
+
+    def execute(self, sql: str, params=()):
+        from extract.warehouse.snowflake_bronze import fold_identifiers
+
+        cursor = self.con.cursor()
+        cursor.execute(fold_identifiers(sql), list(params) if params else None)
+        return cursor
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "SnowflakeReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class FakesnowWarehouse:
+    """A harness's Snowflake: fakesnow's server (scripts/fakesnow_server.py) started in ``<state dir>/fakesnow``
+    and stopped by the harness, and the database the cycles land into. A failing trial's database is kept as it is
+    (fakesnow cannot rename one) and the next trials land into a new one."""
+
+    def __init__(self, state_dir: Path, prefix: str):
+        self.db_dir = state_dir / "fakesnow"
+        self.log_path = state_dir / "fakesnow.log"
+        self.prefix = prefix
+        self.database = self._new_name()
+        self.server = None
+        self.aborted = 0  # transactions killed children left open, rolled back before their re-runs
+
+    def _new_name(self) -> str:
+        return f"{self.prefix}_{uuid.uuid4().hex[:10]}".upper()
+
+    def start(self) -> None:
+        from scripts.local_env import start_fakesnow
+
+        self.server = start_fakesnow(ROOT, self.db_dir, self.log_path)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    @property
+    def target(self) -> dict:
+        """A WarehouseTarget's fields (fakesnow takes any password; the client refuses none)."""
+        env = self.server.profile_env()
+        return {"kind": "snowflake", "host": env["MEDALLION_SF_HOST"], "port": int(env["MEDALLION_SF_PORT"]),
+                "user": env["MEDALLION_SF_USER"], "password": env["MEDALLION_SF_PASSWORD"], "database": self.database,
+                # fakesnow answers what it cannot run with HTTP 500, which the client would otherwise retry for long
+                "options": {"account": env["MEDALLION_SF_ACCOUNT"], "protocol": env["MEDALLION_SF_PROTOCOL"],
+                            "network_timeout": 60}}
+
+    def abort_open_transactions(self) -> int:
+        """Roll back the transactions a killed child left open on the server, as Snowflake's abort of a detached
+        transaction does (scripts/fakesnow_server.py); returns how many there were."""
+        response = requests.post(f"http://localhost:{self.server.port}/medallion/abort-open-transactions", timeout=60)
+        response.raise_for_status()
+        aborted = int(response.json()["aborted"])
+        self.aborted += aborted
+        return aborted
+
+    def renew(self) -> str:
+        """Land into a new, empty database from now on; returns the old one's name (kept in the server)."""
+        old, self.database = self.database, self._new_name()
+        return old
+
+
 def pg_conninfo(target: dict) -> dict:
     return {"host": target.get("host") or "127.0.0.1", "port": int(target.get("port") or 5432),
             "user": target.get("user") or "postgres", "dbname": target["database"]}
@@ -173,21 +251,26 @@ def open_reader(target: dict):
     """A read connection to a spec's warehouse (``target``: a WarehouseTarget's fields), or None if it is missing."""
     if target["kind"] == "postgres":
         return PostgresReader(pg_conninfo(target))
+    if target["kind"] == "snowflake":
+        from extract.warehouse import WarehouseTarget
+
+        return SnowflakeReader(WarehouseTarget(**target).snowflake_connect_args())
     if not Path(target["duckdb_path"]).exists():
         return None
     return duckdb.connect(target["duckdb_path"], read_only=True)
 
 
 def _tables(con) -> set[str]:
+    # lower(): Snowflake holds unquoted names in upper case
     return {r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'bronze' "
+        "select lower(table_name) from information_schema.tables where lower(table_schema) = 'bronze' "
         "and table_catalog = current_database()").fetchall()}
 
 
 def _columns(con, table: str) -> set[str]:
     return {r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'bronze' and table_name = ? "
-        "and table_catalog = current_database()", [table]).fetchall()}
+        "select lower(column_name) from information_schema.columns where lower(table_schema) = 'bronze' "
+        "and lower(table_name) = ? and table_catalog = current_database()", [table]).fetchall()}
 
 
 def check_warehouse(con, truth: dict[str, dict[str, Record]], *,
@@ -590,7 +673,8 @@ class HarnessConfig:
     plan_share: float = 0.3  # the share of cycles that go through plan_cycle (not for job_created and
     # before_tombstones kills, which need a Bulk job and a reconciliation the plan might not ask for)
     keep_all: bool = False  # keep every trial's specs, traces and logs (else only those of failing trials)
-    warehouse: str = "duckdb"  # duckdb | postgres (a database the harness creates, and drops unless kept)
+    warehouse: str = "duckdb"  # duckdb | postgres (a database the harness creates, and drops unless kept) |
+    # snowflake (fakesnow's server, started and stopped by the harness, its databases in <state dir>/fakesnow)
     pg_admin: dict = field(default_factory=lambda: {"host": "127.0.0.1", "port": 5432, "user": "postgres"})
 
 
@@ -604,6 +688,7 @@ class CrashHarness:
         self.state_dir = config.state_dir.resolve()
         self.warehouse = self.state_dir / "warehouse.duckdb"
         self.pg_database = f"crash_trials_{uuid.uuid4().hex[:10]}" if config.warehouse == "postgres" else None
+        self.fakesnow = FakesnowWarehouse(self.state_dir, "crash_trials") if config.warehouse == "snowflake" else None
         self.kept_databases: list[str] = []
         self.work_dir = self.state_dir / "work"
         self.sandbox = OutOfProcessSandbox(self.state_dir / "org", seed=config.org_seed, scale=config.scale)
@@ -616,7 +701,14 @@ class CrashHarness:
 
     def __enter__(self) -> "CrashHarness":
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.sandbox.__enter__()
+        if self.fakesnow:
+            self.fakesnow.start()
+        try:
+            self.sandbox.__enter__()
+        except BaseException:
+            if self.fakesnow:
+                self.fakesnow.stop()
+            raise
         self.control = OrgControl(self.sandbox.values["SANDBOX_CONTROL_URL"])
         self.client = sandbox_client(self.sandbox.values)
         if self.pg_database:
@@ -627,10 +719,14 @@ class CrashHarness:
         self.sandbox.__exit__(*exc)
         if self.pg_database:
             self._pg_admin(f'drop database if exists "{self.pg_database}" with (force)')
+        if self.fakesnow:
+            self.fakesnow.stop()
 
     @property
     def target(self) -> dict:
         """The warehouse the cycles land into, as a WarehouseTarget's fields."""
+        if self.fakesnow:
+            return self.fakesnow.target
         if self.pg_database:
             return {"kind": "postgres", **self.config.pg_admin, "database": self.pg_database}
         return {"kind": "local", "duckdb_path": str(self.warehouse)}
@@ -673,6 +769,8 @@ class CrashHarness:
         restamps = not spec["plan"]
         mutations = self.change_org(self.rng.randint(1, 4), restamps=restamps)
         kill_detail, child = self.killed_run(spec, point, directory)
+        if child.killed and self.fakesnow:  # a detached transaction, aborted as Snowflake does (not by the product)
+            self.fakesnow.abort_open_transactions()
         if child.killed and self.rng.random() < 0.3:  # the org keeps changing while the extractor is down
             mutations += [f"(while down) {m}" for m in self.change_org(self.rng.randint(1, 2), restamps=restamps)]
         violations: list[Violation] = []
@@ -844,6 +942,11 @@ class CrashHarness:
 
     def _keep(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
+        if self.fakesnow:  # the failing database stays in the server's directory; the next trials use a new one
+            kept = self.fakesnow.database
+            self.kept_databases.append(kept)
+            (directory / "warehouse.txt").write_text(f"fakesnow database {kept} in {self.fakesnow.db_dir}\n")
+            return directory
         if self.pg_database:  # the failing warehouse stays, renamed; the next trials start a new one
             kept = f"{self.pg_database}_trial_{directory.name}"
             self._pg_admin(f'alter database "{self.pg_database}" rename to "{kept}"')
@@ -858,6 +961,9 @@ class CrashHarness:
         return directory
 
     def _fresh_warehouse(self) -> None:
+        if self.fakesnow:
+            self.fakesnow.renew()
+            return
         if self.pg_database:
             self._pg_admin(f'drop database if exists "{self.pg_database}" with (force)')
             self._pg_admin(f'create database "{self.pg_database}"')

@@ -42,6 +42,7 @@ from extract.warehouse.bronze import bronze_table_name
 from tests.extract.crash_harness import (
     TIMER,
     ChildRun,
+    FakesnowWarehouse,
     Summary,
     TrialReport,
     Violation,
@@ -116,8 +117,9 @@ class DroppedFile:
 # --- the checks --------------------------------------------------------------------------------------------------
 
 def _tables(con) -> set[str]:
+    # lower(): Snowflake holds unquoted names in upper case
     return {r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'bronze' "
+        "select lower(table_name) from information_schema.tables where lower(table_schema) = 'bronze' "
         "and table_catalog = current_database()").fetchall()}
 
 
@@ -345,7 +347,8 @@ class ErpHarnessConfig:
     lookback_s: int = 60  # short, so a run's lookback does not quietly repair what an earlier run lost
     timer_share: float = 0.3
     keep_all: bool = False
-    warehouse: str = "duckdb"  # duckdb | postgres (a database the harness creates, and drops unless kept)
+    warehouse: str = "duckdb"  # duckdb | postgres (a database the harness creates, and drops unless kept) |
+    # snowflake (fakesnow's server, started and stopped by the harness, its databases in <state dir>/fakesnow)
     pg_admin: dict = field(default_factory=lambda: {"host": "127.0.0.1", "port": 5432, "user": "postgres"})
     bronze_store: bool = False  # archive every batch in a local bronze store, and check it
 
@@ -363,6 +366,8 @@ class ErpCrashHarness:
         self.state_dir = config.state_dir.resolve()
         self.warehouse = self.state_dir / "warehouse.duckdb"
         self.pg_database = f"crash_trials_erp_{uuid.uuid4().hex[:10]}" if config.warehouse == "postgres" else None
+        self.fakesnow = (FakesnowWarehouse(self.state_dir, "crash_trials_erp") if config.warehouse == "snowflake"
+                         else None)
         self.kept_databases: list[str] = []
         self.work_dir = self.state_dir / "work"
         self.archive_dir = self.state_dir / "archive"
@@ -380,6 +385,8 @@ class ErpCrashHarness:
         from sandbox.server import Sandbox
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.fakesnow:
+            self.fakesnow.start()
         if self.own_sandbox:
             self.sandbox = Sandbox(self.state_dir / "erp-org", seed=self.config.org_seed, scale=self.config.scale,
                                    erp_api_rate_limit=1000).start()
@@ -397,6 +404,8 @@ class ErpCrashHarness:
         except BaseException:
             if self.own_sandbox:
                 self.sandbox.stop()
+            if self.fakesnow:
+                self.fakesnow.stop()
             raise
         return self
 
@@ -405,6 +414,8 @@ class ErpCrashHarness:
             self.sandbox.stop()
         if self.pg_database:
             self._pg_admin(f'drop database if exists "{self.pg_database}" with (force)')
+        if self.fakesnow:
+            self.fakesnow.stop()
 
     @property
     def drop_dir(self) -> Path:
@@ -412,6 +423,8 @@ class ErpCrashHarness:
 
     @property
     def target(self) -> dict:
+        if self.fakesnow:
+            return self.fakesnow.target
         if self.pg_database:
             return {"kind": "postgres", **self.config.pg_admin, "database": self.pg_database}
         return {"kind": "local", "duckdb_path": str(self.warehouse)}
@@ -450,6 +463,8 @@ class ErpCrashHarness:
             mutations += self._drop(self.rng.choice(("invoices", "customers")))
         spec = self.choose_cycle(point)
         kill_detail, child = self.killed_run(spec, point, directory)
+        if child.killed and self.fakesnow:  # a detached transaction, aborted as Snowflake does (not by the product)
+            self.fakesnow.abort_open_transactions()
         if child.killed and self.rng.random() < 0.3:
             mutations += [f"(while down) {m}" for m in self.change_erp(self.rng.randint(1, 2))]
         violations: list[Violation] = []
@@ -666,7 +681,7 @@ class ErpCrashHarness:
             store = BronzeStore.from_url(str(self.store_dir))
             with open_bronze_writer(WarehouseTarget(**self.target)) as writer:
                 statuses = writer.batch_statuses
-                reader = open_reader(self.target) if self.pg_database else None
+                reader = open_reader(self.target) if self.pg_database or self.fakesnow else None
                 if reader is None:  # DuckDB: one process, one connection: read through the writer's
                     violations += check_store(_WriterReader(writer), store, statuses)
                 else:
@@ -684,7 +699,11 @@ class ErpCrashHarness:
 
     def _keep(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
-        if self.pg_database:
+        if self.fakesnow:  # the failing database stays in the server's directory; the next trials use a new one
+            self.kept_databases.append(self.fakesnow.database)
+            (directory / "warehouse.txt").write_text(f"fakesnow database {self.fakesnow.database} in "
+                                                     f"{self.fakesnow.db_dir}\n")
+        elif self.pg_database:
             kept = f"{self.pg_database}_trial_{directory.name}"
             self._pg_admin(f'alter database "{self.pg_database}" rename to "{kept}"')
             self._pg_admin(f'create database "{self.pg_database}"')
@@ -702,7 +721,9 @@ class ErpCrashHarness:
     def _fresh_warehouse(self) -> None:
         """Start over (one fault is not reported again by every later trial): an empty warehouse and store; the
         ERP's files all dropped again (the ledger that knew them is gone)."""
-        if self.pg_database:
+        if self.fakesnow:
+            self.fakesnow.renew()
+        elif self.pg_database:
             self._pg_admin(f'drop database if exists "{self.pg_database}" with (force)')
             self._pg_admin(f'create database "{self.pg_database}"')
         else:

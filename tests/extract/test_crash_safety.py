@@ -58,6 +58,30 @@ def test_killed_anywhere_and_rerun_postgres_holds_exactly_the_right_rows(tmp_pat
     assert sum(summary.kills.values()) >= PG_TRIALS // 2, summary.format()
 
 
+SF_TRIALS = 2  # about 15 s each on fakesnow (with the sandbox and fakesnow started: about 45 s of CI)
+
+
+def test_killed_anywhere_and_rerun_snowflake_holds_exactly_the_right_rows(tmp_path_factory):
+    """The same trials against Snowflake: a fakesnow server the harness starts and stops, its databases in the
+    harness's state directory. Fewer again: each batch is many round trips to fakesnow."""
+    config = HarnessConfig(state_dir=tmp_path_factory.mktemp("crash-trials-sf"), seed=SEED + 2,
+                           warehouse="snowflake", timer_share=0.0)
+    with CrashHarness(config) as sf_harness:
+        summary = sf_harness.run(SF_TRIALS)
+        assert sf_harness.fakesnow.server.process.poll() is None, "fakesnow served every trial"
+    print(summary.format())
+    assert summary.trials == SF_TRIALS
+    assert not summary.violations, summary.format()
+    assert sum(summary.kills.values()) >= 1, summary.format()
+    assert (config.state_dir / "fakesnow" / f"{config_database(sf_harness)}.db").exists(), \
+        "the cycles landed into Snowflake (fakesnow's database file), not a DuckDB file"
+    assert not (config.state_dir / "warehouse.duckdb").exists()
+
+
+def config_database(harness: CrashHarness) -> str:
+    return harness.fakesnow.database
+
+
 @pytest.fixture(scope="module")
 def landed(harness, tmp_path_factory) -> tuple[Path, dict[str, dict[str, Record]]]:
     """A warehouse of its own, landed by one clean cycle (Account via REST with a reconciliation, Task via Bulk API

@@ -1,7 +1,7 @@
 """Crash safety of the ERP extraction: the relational ERP, the file drops and the REST API, killed at named steps
 and at random moments, re-run, and checked against the ERP's truth (tests/extract/erp_crash_harness.py; ``make
-crash-trials SOURCE=erp`` runs hundreds), against DuckDB with a bronze store and against PostgreSQL; and proof that
-the checker catches what it looks for."""
+crash-trials SOURCE=erp`` runs hundreds), against DuckDB with a bronze store, against PostgreSQL and against
+Snowflake (fakesnow) with a store; and proof that the checker catches what it looks for."""
 
 from __future__ import annotations
 
@@ -56,6 +56,25 @@ def test_erp_killed_anywhere_and_rerun_postgres_holds_exactly_the_right_rows(har
     assert summary.trials == PG_TRIALS
     assert not summary.violations, summary.format()
     assert sum(summary.kills.values()) >= PG_TRIALS // 2, summary.format()
+
+
+SF_TRIALS = 2  # about 20 s each on fakesnow
+
+
+def test_erp_killed_anywhere_and_rerun_snowflake_and_its_store_hold_exactly_the_right_rows(harness, tmp_path_factory):
+    """The same trials landing into Snowflake (a fakesnow server the harness starts and stops, its databases in
+    the harness's state directory), with a bronze store, on the same ERP."""
+    config = ErpHarnessConfig(state_dir=tmp_path_factory.mktemp("erp-crash-trials-sf"), seed=SEED + 2,
+                              warehouse="snowflake", timer_share=0.0, bronze_store=True)
+    with ErpCrashHarness(config, sandbox=harness.sandbox) as sf_harness:
+        summary = sf_harness.run(SF_TRIALS)
+        database = sf_harness.fakesnow.database
+    print(summary.format())
+    assert summary.trials == SF_TRIALS
+    assert not summary.violations, summary.format()
+    assert sum(summary.kills.values()) >= 1, summary.format()
+    assert (config.state_dir / "fakesnow" / f"{database}.db").exists(), "the cycles landed into fakesnow"
+    assert BronzeStore.from_url(str(config.state_dir / "store")).manifests(), "the store archived the batches"
 
 
 @pytest.fixture(scope="module")
