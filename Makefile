@@ -17,7 +17,7 @@ help:
 	@echo "make sandbox  - serve the simulated Salesforce org and Hightouch API in the foreground (SCALE=1.0)"
 	@echo "make manifest - build the dbt manifest Cosmos renders the DAG from"
 	@echo "make bench    - benchmark extraction against the sandbox (about 10-15 min; sizes: scripts/bench/__init__.py)"
-	@echo "make crash-trials - kill extraction at random points, re-run, check bronze against the org (TRIALS=300 SEED=1 [SOURCE=erp] [STORE=1] [WAREHOUSE=postgres|snowflake])"
+	@echo "make crash-trials - kill extraction at random points, re-run, check bronze against the org (TRIALS=300 SEED=1 [SOURCE=erp] [STORE=1] [WAREHOUSE=postgres|snowflake] [ORGS=2])"
 	@echo "make replay AS_OF=<batch id|timestamp> - rebuild the warehouse's bronze from the bronze store as of then,"
 	@echo "               in place (TARGET=postgres|snowflake as for make run; the old bronze, state and audit kept:"
 	@echo "               a file beside the DuckDB one, schema replay_backup_<time> on PostgreSQL/Snowflake)"
@@ -69,9 +69,11 @@ clean:
 # (tests/extract/crash_harness.py; docs/ARCHITECTURE.md "Crash safety"). Exits non-zero on any violation.
 # WAREHOUSE=postgres lands into a PostgreSQL database of its own (created and dropped by the run); WAREHOUSE=snowflake
 # into a Snowflake database on a fakesnow server the run starts and stops (its databases under the state dir).
+# ORGS=2 (Salesforce; postgres or snowflake) runs the sandbox's two orgs' cycles at once and kills one of them.
 # SOURCE=erp kills the ERP extraction (tables, file drops, REST API) instead; STORE=1 (ERP) also checks a bronze store.
 TRIALS ?= 300
 SEED ?= 1
 crash-trials: install
 	$(UV) run --frozen python scripts/crash_trials.py --trials $(TRIALS) --seed $(SEED) --state-dir $(STATE)/crash-trials \
-		$(if $(WAREHOUSE),--warehouse $(WAREHOUSE)) $(if $(SOURCE),--source $(SOURCE)) $(if $(STORE),--bronze-store)
+		$(if $(WAREHOUSE),--warehouse $(WAREHOUSE)) $(if $(SOURCE),--source $(SOURCE)) $(if $(STORE),--bronze-store) \
+		$(if $(ORGS),--orgs $(ORGS))

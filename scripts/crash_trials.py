@@ -2,7 +2,7 @@
 
     python scripts/crash_trials.py --trials 300 --seed 1 [--state-dir .medallion/crash-trials] [--keep-all]
         [--warehouse duckdb|postgres|snowflake] [--pg-host 127.0.0.1 --pg-port 5432 --pg-user postgres]
-        [--source salesforce|erp] [--bronze-store]
+        [--source salesforce|erp] [--bronze-store] [--orgs 2]
 
 --source erp kills the ERP extraction instead (tables, file drops, REST API: tests/extract/erp_crash_harness.py)
 and checks bronze against the ERP; --bronze-store (ERP) archives every batch in a local store and checks its
@@ -11,7 +11,9 @@ sealed manifests against the committed batches.
 With --warehouse postgres the cycles land into a PostgreSQL database the run creates and drops (a failing trial's
 database is kept, renamed, and named in the summary). With --warehouse snowflake they land into a Snowflake
 database on a fakesnow server the run starts and stops, its databases under <state dir>/fakesnow (a failing
-trial's database is kept there, named in the summary; the next trials land into a new one).
+trial's database is kept there, named in the summary; the next trials land into a new one). --orgs 2 (Salesforce,
+PostgreSQL or Snowflake) serves the sandbox's second org too and runs both orgs' cycles at once in two processes,
+killing one of them each trial.
 
 Starts a sandbox org of its own (in its own process), runs the trials (tests/extract/crash_harness.py), prints one
 line per trial and a summary: trials, kills by point, violations (each with the trial's kill point, org changes,
@@ -47,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-user", default="postgres")
     parser.add_argument("--source", choices=("salesforce", "erp"), default="salesforce")
     parser.add_argument("--bronze-store", action="store_true", help="ERP: archive batches in a store, check it")
+    parser.add_argument("--orgs", type=int, choices=(1, 2), default=1,
+                        help="Salesforce: 2 runs two orgs' cycles at once and kills one (postgres or snowflake)")
     args = parser.parse_args(argv)
     shutil.rmtree(args.state_dir, ignore_errors=True)
     pg_admin = {"host": args.pg_host, "port": args.pg_port, "user": args.pg_user}
@@ -64,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if summary.violations else 0
     config = HarnessConfig(state_dir=args.state_dir, seed=args.seed, keep_all=args.keep_all,
                            objects=tuple(o.strip() for o in args.objects.split(",") if o.strip()),
-                           warehouse=args.warehouse, pg_admin=pg_admin)
-    print(f"starting a sandbox org and {args.trials} crash trials (seed {args.seed}, {args.warehouse}) in "
+                           warehouse=args.warehouse, pg_admin=pg_admin, orgs=args.orgs)
+    print(f"starting a sandbox {'with two orgs' if args.orgs > 1 else 'org'} and {args.trials} crash trials (seed "
+          f"{args.seed}, {args.warehouse}{', both orgs at once, one killed' if args.orgs > 1 else ''}) in "
           f"{args.state_dir}", flush=True)
     with CrashHarness(config, log=log) as harness:
         summary = harness.run(args.trials)

@@ -3,7 +3,8 @@
     python -m tests.extract.crash_child SPEC.json
 
 The spec names the sandbox (its printed KEY=value lines), the warehouse (``target``), the objects (route, reconcile,
-formula refresh) and, optionally, a kill: ``{"step": "page_landed", "nth": 3}`` makes the observer SIGKILL this
+formula refresh), optionally the org (``source`` and the ``prefix`` of its printed login, e.g. ``SALESFORCE_2_``;
+by default the first org as source ``salesforce``) and, optionally, a kill: ``{"step": "page_landed", "nth": 3}`` makes the observer SIGKILL this
 very process at the third ``page_landed`` (counted over every object and thread). The parent may also SIGKILL it
 from outside at any moment after the ``STARTED`` line on stdout.
 
@@ -29,6 +30,7 @@ from pathlib import Path
 from extract.bronze_store import BronzeStore
 from extract.object_extraction import ObjectWork, extract_object, extract_objects
 from extract.options import ExtractOptions
+from extract.orgs import confirm_org
 from extract.plan import plan_cycle
 from extract.salesforce.client import RetryPolicy, SalesforceClient
 from extract.salesforce.credentials import SalesforceCredentials
@@ -38,10 +40,11 @@ from extract.warehouse import WarehouseTarget, open_bronze_writer
 RETRY = RetryPolicy(attempts=4, wait_initial_s=0.01, wait_max_s=0.2, connect_timeout_s=10, read_timeout_s=60)
 
 
-def credentials(values: dict) -> SalesforceCredentials:
-    host = values["SALESFORCE_URL"].removeprefix("https://")
-    return SalesforceCredentials(username=values["SALESFORCE_USERNAME"], password=values["SALESFORCE_PASSWORD"],
-                                 security_token=values["SALESFORCE_TOKEN"], domain=f"{host}/services/Soap/u/59.0#",
+def credentials(values: dict, prefix: str = "SALESFORCE_") -> SalesforceCredentials:
+    """The org's login from the sandbox's printed values (``SALESFORCE_2_``: its second org)."""
+    host = values[prefix + "URL"].removeprefix("https://")
+    return SalesforceCredentials(username=values[prefix + "USERNAME"], password=values[prefix + "PASSWORD"],
+                                 security_token=values[prefix + "TOKEN"], domain=f"{host}/services/Soap/u/59.0#",
                                  ca_bundle=values["CA_BUNDLE"])
 
 
@@ -70,7 +73,8 @@ def options_for(spec: dict, route: str, **more) -> ExtractOptions:
     return ExtractOptions(
         retry=RETRY, work_dir=Path(spec["work_dir"]), lookback=timedelta(seconds=spec["lookback_s"]),
         rest_max_rows=0 if route == "bulk" else 1_000_000, bulk_page_rows=spec["bulk_page_rows"],
-        bulk_poll_max_s=0.2, bronze_store=BronzeStore.from_url(store) if store else None, **more)
+        bulk_poll_max_s=0.2, bronze_store=BronzeStore.from_url(store) if store else None,
+        source=spec.get("source", "salesforce"), **more)
 
 
 def main(argv: list[str]) -> int:
@@ -81,11 +85,14 @@ def main(argv: list[str]) -> int:
     sys.stdout.write("STARTED\n")
     sys.stdout.flush()
     observer = KillingObserver(trace, spec.get("kill"))
-    client = SalesforceClient(credentials(spec["sandbox"]), RETRY)
+    client = SalesforceClient(credentials(spec["sandbox"], spec.get("prefix", "SALESFORCE_")), RETRY)
+    source = spec.get("source", "salesforce")
     failed = False
     with open_bronze_writer(WarehouseTarget(**spec["target"])) as writer:
         trace.write("open_jobs " + json.dumps([row[0] for row in writer.query(
-            "select job_id from state.salesforce_open_jobs order by job_id")]) + "\n")
+            "select job_id from state.salesforce_open_jobs where source = ? order by job_id", [source])]) + "\n")
+        if "source" in spec:  # one org of several: checked as the DAG checks it before a cycle
+            confirm_org(client, writer, source)
         routes = {o["name"]: o["route"] for o in spec["objects"]}
         if spec.get("plan"):
             plan = plan_cycle(client, writer, options_for(

@@ -34,7 +34,8 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -326,12 +327,12 @@ def _check_object(con, object_name: str, table: str, records: dict[str, Record],
     cursor = state[0] if state else None
     if cursor != highest:
         found.append(Violation("cursor", object_name, f"cursor {cursor!r} but highest SystemModstamp landed "
-                               f"{highest!r}", _audit_tail(con, object_name)))
+                               f"{highest!r}", _audit_tail(con, object_name, source=source)))
     if state and state[1] is not None and not con.execute(
             "select count(*) from audit.extract_batches where batch_id = ? and status = 'succeeded'",
             [state[1]]).fetchone()[0]:
         found.append(Violation("state_batch", object_name, f"last_batch_id {state[1]} has no succeeded audit row",
-                               _audit_tail(con, object_name)))
+                               _audit_tail(con, object_name, source=source)))
 
     # every row's batch committed with its succeeded audit row, and the audit counts exactly those rows
     orphans = con.execute(
@@ -358,14 +359,15 @@ def _check_object(con, object_name: str, table: str, records: dict[str, Record],
     if not has_tombstones:
         return found
 
+    # tombstones are the source's own (several orgs share record Ids, as a sandbox copy shares production's)
     tombstoned = dict(con.execute(
         f"select id, max(_extracted_at) from bronze.{TOMBSTONES_TABLE} where lower(object_name) = lower(?) "
-        f"group by id", [object_name]).fetchall())
+        f"and _source = ? group by id", [object_name, source]).fetchall())
     orphans = con.execute(
         f"""select t._batch_id, count(*), min(a.status) from bronze.{TOMBSTONES_TABLE} t
             left join audit.extract_batches a on a.batch_id = t._batch_id
-            where lower(t.object_name) = lower(?) and a.status is distinct from 'succeeded'
-            group by t._batch_id""", [object_name]).fetchall()
+            where lower(t.object_name) = lower(?) and t._source = ? and a.status is distinct from 'succeeded'
+            group by t._batch_id""", [object_name, source]).fetchall()
     if orphans:
         found.append(Violation("batch_without_audit", object_name, f"tombstones in {len(orphans)} batches without "
                                "a succeeded audit row", [{"batch_id": b, "tombstones": n, "audit_status": s}
@@ -375,7 +377,7 @@ def _check_object(con, object_name: str, table: str, records: dict[str, Record],
             left join (select _batch_id, count(*) as n from bronze.{TOMBSTONES_TABLE} group by 1) c
               on c._batch_id = a.batch_id
             where a.status = 'succeeded' and a.kind = 'reconcile' and lower(a.object_name) = lower(?)
-              and a.tombstones <> coalesce(c.n, 0)""", [object_name]).fetchall()
+              and a.source = ? and a.tombstones <> coalesce(c.n, 0)""", [object_name, source]).fetchall()
     if miscounted:
         found.append(Violation("batch_row_count", object_name, f"{len(miscounted)} reconciliations whose audit "
                                "tombstone count differs from their tombstones", [
@@ -416,11 +418,11 @@ def _rows_of(con, quoted: str, record_id: str, stamp: str | None = None) -> list
         f"order by _extracted_at", params).fetchall()]
 
 
-def _audit_tail(con, object_name: str, n: int = 4) -> list:
+def _audit_tail(con, object_name: str, n: int = 4, source: str = SOURCE) -> list:
     return [[str(v) for v in row] for row in con.execute(
         "select batch_id, kind, status, cursor_from, cursor_to, rows_landed, error from audit.extract_batches "
-        "where lower(object_name) = lower(?) and kind in ('full', 'incremental') order by started_at desc limit ?",
-        [object_name, n]).fetchall()]
+        "where lower(object_name) = lower(?) and source = ? and kind in ('full', 'incremental') "
+        "order by started_at desc limit ?", [object_name, source, n]).fetchall()]
 
 
 def list_query_jobs(client: SalesforceClient) -> list[dict]:
@@ -563,8 +565,10 @@ def reconciled_objects(spec: dict) -> set[str]:
 class OutOfProcessSandbox:
     """``python -m sandbox`` in its own process (scripts/local_env.start_sandbox); stopped on exit."""
 
-    def __init__(self, state_dir: Path, *, seed: int = 11, scale: float = 0.1, custom_scale: float = 0.05):
+    def __init__(self, state_dir: Path, *, seed: int = 11, scale: float = 0.1, custom_scale: float = 0.05,
+                 second_org: bool = False):
         self.state_dir, self.seed, self.scale, self.custom_scale = state_dir, seed, scale, custom_scale
+        self.second_org = second_org
         self.running = None
         self.values: dict[str, str] = {}
 
@@ -575,7 +579,8 @@ class OutOfProcessSandbox:
         env = {**os.environ, "MEDALLION_MANIFEST_PATH": str(self.state_dir / "no-manifest.json"),
                "MEDALLION_DUCKDB_PATH": str(self.state_dir / "hightouch-warehouse.duckdb")}
         self.running = start_sandbox(ROOT, self.state_dir, env, [
-            "--seed", str(self.seed), "--scale", str(self.scale), "--extra", f"custom_scale={self.custom_scale}"])
+            "--seed", str(self.seed), "--scale", str(self.scale), "--extra", f"custom_scale={self.custom_scale}",
+            *(["second_org=true"] if self.second_org else [])])
         self.values = dict(self.running.values)
         return self
 
@@ -585,10 +590,24 @@ class OutOfProcessSandbox:
             self.running = None
 
 
-def sandbox_client(values: dict) -> SalesforceClient:
+def sandbox_client(values: dict, prefix: str = "SALESFORCE_") -> SalesforceClient:
     from tests.extract.crash_child import RETRY, credentials
 
-    return SalesforceClient(credentials(values), RETRY)
+    return SalesforceClient(credentials(values, prefix), RETRY)
+
+
+@dataclass
+class HarnessOrg:
+    """One org the trials extract: its source (bronze tables ``<source>__<object>``), the prefix of its printed
+    login, its control API and a client of the harness's own (the org's Bulk job list)."""
+
+    source: str
+    prefix: str
+    control: OrgControl
+    client: SalesforceClient
+
+
+SECOND_ORG_SOURCE = "salesforce_org2"  # the sandbox's second org (second_org=true), as test_orgs.py names it
 
 
 # --- trials ------------------------------------------------------------------------------------------------------
@@ -673,6 +692,10 @@ class HarnessConfig:
     plan_share: float = 0.3  # the share of cycles that go through plan_cycle (not for job_created and
     # before_tombstones kills, which need a Bulk job and a reconciliation the plan might not ask for)
     keep_all: bool = False  # keep every trial's specs, traces and logs (else only those of failing trials)
+    # 2: the sandbox serves a second org; each trial runs both orgs' cycles at once, in two processes (as the DAG's
+    # per-org task groups run), kills one of them and re-runs it; both orgs are checked. PostgreSQL or Snowflake
+    # only (DuckDB has one writer at a time).
+    orgs: int = 1
     warehouse: str = "duckdb"  # duckdb | postgres (a database the harness creates, and drops unless kept) |
     # snowflake (fakesnow's server, started and stopped by the harness, its databases in <state dir>/fakesnow)
     pg_admin: dict = field(default_factory=lambda: {"host": "127.0.0.1", "port": 5432, "user": "postgres"})
@@ -691,9 +714,13 @@ class CrashHarness:
         self.fakesnow = FakesnowWarehouse(self.state_dir, "crash_trials") if config.warehouse == "snowflake" else None
         self.kept_databases: list[str] = []
         self.work_dir = self.state_dir / "work"
-        self.sandbox = OutOfProcessSandbox(self.state_dir / "org", seed=config.org_seed, scale=config.scale)
+        if config.orgs not in (1, 2) or (config.orgs == 2 and config.warehouse == "duckdb"):
+            raise ValueError("orgs=2 runs two writer processes at once: PostgreSQL or Snowflake only")
+        self.sandbox = OutOfProcessSandbox(self.state_dir / "org", seed=config.org_seed, scale=config.scale,
+                                           second_org=config.orgs == 2)
         self.control: OrgControl | None = None
         self.client: SalesforceClient | None = None
+        self.orgs: list[HarnessOrg] = []
         self.summary = Summary()
         self.step_counts: dict[str, list[int]] = defaultdict(list)
         self.durations: list[float] = []
@@ -711,6 +738,11 @@ class CrashHarness:
             raise
         self.control = OrgControl(self.sandbox.values["SANDBOX_CONTROL_URL"])
         self.client = sandbox_client(self.sandbox.values)
+        self.orgs = [HarnessOrg(SOURCE, "SALESFORCE_", self.control, self.client)]
+        if self.config.orgs == 2:
+            self.orgs.append(HarnessOrg(SECOND_ORG_SOURCE, "SALESFORCE_2_",
+                                        OrgControl(self.sandbox.values["SANDBOX_CONTROL_2_URL"]),
+                                        sandbox_client(self.sandbox.values, "SALESFORCE_2_")))
         if self.pg_database:
             self._pg_admin(f'create database "{self.pg_database}"')
         return self
@@ -756,6 +788,8 @@ class CrashHarness:
         return self.summary
 
     def trial(self, number: int) -> TrialReport:
+        if self.config.orgs == 2:
+            return self.trial_two_orgs(number)
         started = time.monotonic()
         directory = self.state_dir / "trials" / f"{number:05d}"
         # one random stream per trial: its org changes and cycle depend on the seed and its number only, not on
@@ -811,6 +845,74 @@ class CrashHarness:
         elif not self.config.keep_all:
             shutil.rmtree(directory, ignore_errors=True)
         return report
+
+    def trial_two_orgs(self, number: int) -> TrialReport:
+        """Both orgs change; both orgs' cycles start at once, each in a process of its own; one of them (the
+        victim, drawn per trial) is killed while the other runs to its end; the victim's cycle runs again; then
+        both orgs are checked, each against its own truth and under its own source."""
+        started = time.monotonic()
+        directory = self.state_dir / "trials" / f"{number:05d}"
+        self.rng = random.Random(f"{self.config.seed}/{number}")
+        point = self.choose_kill_point()
+        cycle = self.choose_cycle(point)
+        victim, other = self.orgs if self.rng.random() < 0.5 else self.orgs[::-1]
+        restamps = not cycle["plan"]
+        mutations = [f"{org.source}: {m}" for org in self.orgs
+                     for m in self.change_org(self.rng.randint(1, 3), restamps=restamps, control=org.control)]
+        spec, other_spec = self._for_org(cycle, victim), self._for_org({**cycle, "kill": None}, other)
+        with ThreadPoolExecutor(1) as pool:  # the other org's cycle runs, unharmed, while the victim is killed
+            other_future = pool.submit(run_child, other_spec, directory, f"{other.source}-alongside")
+            kill_detail, child = self.killed_run(spec, point, directory)
+            alongside = other_future.result()
+        kill_detail = f"{victim.source} {kill_detail} (alongside {other.source})"
+        if child.killed and self.fakesnow:  # a detached transaction, aborted as Snowflake does (not by the product)
+            self.fakesnow.abort_open_transactions()
+        if child.killed and self.rng.random() < 0.3:
+            mutations += [f"(while down) {victim.source}: {m}" for m in self.change_org(
+                self.rng.randint(1, 2), restamps=restamps, control=victim.control)]
+        violations: list[Violation] = []
+        if alongside.returncode != 0:
+            violations.append(Violation("hang" if alongside.timed_out else "cycle_failed", None,
+                                        f"{other.source}'s cycle, run alongside the killed one, failed (exit "
+                                        f"{alongside.returncode}): {alongside.errors}\n{alongside.log_tail()}"))
+        else:
+            self._learn(alongside)
+        if child.killed:
+            self.summary.kills[point] += 1
+            if point == TIMER:
+                self.summary.timer_landed_after[child.last_step().split(" #")[0]] += 1
+            rerun = run_child({**spec, "kill": None}, directory, f"{victim.source}-rerun")
+            if rerun.returncode != 0:
+                violations.append(Violation("hang" if rerun.timed_out else "cycle_failed", None,
+                                            f"{victim.source}'s clean re-run failed (exit {rerun.returncode}): "
+                                            f"{rerun.errors}\n{rerun.log_tail()}"))
+            else:
+                self._learn(rerun)
+        else:
+            self.summary.not_reached[point] += 1
+            if child.timed_out or child.returncode != 0:
+                violations.append(Violation("hang" if child.timed_out else "cycle_failed", None,
+                                            f"{victim.source}'s run to be killed failed by itself (exit "
+                                            f"{child.returncode}): {child.errors}\n{child.log_tail()}"))
+            else:
+                self._learn(child)
+            rerun = child
+        self.summary.leftover_work_files += self._clean_work_dir()
+        violations += self.check(spec, abandoned=rerun.open_jobs_at_start, org=victim)
+        violations += self.check(other_spec, abandoned=alongside.open_jobs_at_start, org=other)
+        report = TrialReport(number, point, kill_detail, child.killed, child.last_step() if child.killed else "",
+                             violations, mutations, spec, time.monotonic() - started)
+        if violations:
+            report.artifacts = self._keep(directory)
+            self.summary.failed_trials.append(report)
+            self._fresh_warehouse()
+        elif not self.config.keep_all:
+            shutil.rmtree(directory, ignore_errors=True)
+        return report
+
+    def _for_org(self, spec: dict, org: HarnessOrg) -> dict:
+        """The cycle ``spec`` for ``org``: its source, its login, a work directory of its own."""
+        return {**spec, "source": org.source, "prefix": org.prefix, "work_dir": str(self.work_dir / org.source)}
 
     def killed_run(self, spec: dict, point: str, directory: Path) -> tuple[str, ChildRun]:
         if point == TIMER:
@@ -872,13 +974,14 @@ class CrashHarness:
                           bulk_page_rows=rng.choice((40, 60, 100)), lookback_s=self.config.lookback_s,
                           concurrency=rng.choice((1, 2, 3)), rest_first=rng.random() < 0.5)
 
-    def change_org(self, how_many: int, restamps: bool = True) -> list[str]:
-        """Random mutations through the control API; returns what was done, for the report. ``restamps``: late
-        commits and ties on existing records too."""
+    def change_org(self, how_many: int, restamps: bool = True, control: OrgControl | None = None) -> list[str]:
+        """Random mutations through the control API (``control``: another org's); returns what was done, for the
+        report. ``restamps``: late commits and ties on existing records too."""
         rng, done = self.rng, []
+        control = control or self.control
         if rng.random() < 0.08:
             seconds = rng.randint(360, 900)  # past the lookback: the windows move on
-            self.control.advance_clock(seconds)
+            control.advance_clock(seconds)
             done.append(f"clock +{seconds}s")
             self.summary.mutations["clock_advance"] += 1
         menu = [("update", 4), ("soft_delete", 2), ("merge", 1.5), ("hard_delete", 1.5), ("late_commit", 2),
@@ -901,7 +1004,7 @@ class CrashHarness:
                 options = {"new_rows": True, "lag_seconds": rng.choice((0, 0, rng.randint(1, 120)))}
             api_kind = "late_commit" if kind == "new_records" else kind
             try:
-                result = self.control.mutate(name, api_kind, count, **options)
+                result = control.mutate(name, api_kind, count, **options)
             except RuntimeError as error:
                 done.append(f"{kind} {name} refused: {error}")
                 continue
@@ -912,24 +1015,29 @@ class CrashHarness:
         return done
 
     # --- checking ------------------------------------------------------------------------------------------------
-    def truth(self, objects: Iterable[str]) -> dict[str, dict[str, Record]]:
-        return {name: self.control.truth(name) for name in objects}
+    def truth(self, objects: Iterable[str], control: OrgControl | None = None) -> dict[str, dict[str, Record]]:
+        return {name: (control or self.control).truth(name) for name in objects}
 
-    def check(self, spec: dict, abandoned: Iterable[str] = ()) -> list[Violation]:
+    def check(self, spec: dict, abandoned: Iterable[str] = (), org: HarnessOrg | None = None) -> list[Violation]:
+        """The warehouse against the org's truth (``org``: one of several, checked under its source)."""
+        control, client, source = (org.control, org.client, org.source) if org else (self.control, self.client,
+                                                                                   SOURCE)
         objects = [o["name"] for o in spec["objects"]]
-        truth = self.truth(objects)
+        truth = self.truth(objects, control)
         violations = []
         reader = open_reader(spec["target"])
         if reader is not None:
             with reader as con:
-                violations += check_warehouse(con, truth, reconciled=reconciled_objects(spec))
+                found = check_warehouse(con, truth, reconciled=reconciled_objects(spec), source=source)
+            violations += [replace(v, object_name=f"{source}.{v.object_name}") if org and v.object_name else v
+                           for v in found]
         else:
             violations.append(Violation("missing_version", None, "no warehouse file after the clean run"))
-        job_violations, orphans = check_org_jobs(list_query_jobs(self.client), abandoned)
+        job_violations, orphans = check_org_jobs(list_query_jobs(client), abandoned)
         violations += job_violations
         self.summary.orphaned_jobs += len(orphans)
         for job in orphans:  # the org's job list starts every trial empty
-            Bulk2QueryJob(self.client, job["id"], job.get("object", "")).delete()
+            Bulk2QueryJob(client, job["id"], job.get("object", "")).delete()
         return violations
 
     # --- housekeeping --------------------------------------------------------------------------------------------

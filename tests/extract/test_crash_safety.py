@@ -20,6 +20,7 @@ from tests.extract.crash_harness import (
     check_warehouse,
     cycle_spec,
     list_query_jobs,
+    open_reader,
     run_child,
 )
 
@@ -76,6 +77,29 @@ def test_killed_anywhere_and_rerun_snowflake_holds_exactly_the_right_rows(tmp_pa
     assert (config.state_dir / "fakesnow" / f"{config_database(sf_harness)}.db").exists(), \
         "the cycles landed into Snowflake (fakesnow's database file), not a DuckDB file"
     assert not (config.state_dir / "warehouse.duckdb").exists()
+
+
+TWO_ORG_TRIALS = 3
+
+
+def test_one_org_killed_while_both_run_leaves_each_org_exactly_its_rows(tmp_path_factory):
+    """Two orgs (the sandbox's second one too), their cycles at once in two processes landing into one PostgreSQL
+    warehouse, as the DAG's per-org task groups do; each trial kills one of them and re-runs it, and checks both,
+    each against its own org under its own source (the orgs share record Ids)."""
+    config = HarnessConfig(state_dir=tmp_path_factory.mktemp("crash-trials-orgs"), seed=SEED + 3,
+                           warehouse="postgres", orgs=2, timer_share=0.0)
+    with CrashHarness(config) as orgs_harness:
+        summary = orgs_harness.run(TWO_ORG_TRIALS)
+        with open_reader(orgs_harness.target) as con:
+            orgs = con.execute("select source, org_id from state.salesforce_orgs order by source").fetchall()
+            tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                                "where table_schema = 'bronze'").fetchall()}
+    print(summary.format())
+    assert summary.trials == TWO_ORG_TRIALS
+    assert not summary.violations, summary.format()
+    assert sum(summary.kills.values()) >= 1, summary.format()
+    assert [source for source, _ in orgs] == ["salesforce", "salesforce_org2"] and orgs[0][1] != orgs[1][1]
+    assert {"salesforce__account", "salesforce_org2__account"} <= tables
 
 
 def config_database(harness: CrashHarness) -> str:
