@@ -368,25 +368,6 @@ def test_snowflake_and_duckdb_build_the_same_gold(duckdb_warehouse: BuiltWarehou
     assert gold == _normalised_gold(duckdb_warehouse.tables, numbers_by_value=True)
 
 
-def test_staging_reads_a_bronze_table_that_lacks_a_newer_field(tmp_path, bronze_fixture):
-    """The landing contract adds a column when a field first appears in describe, so an older bronze table
-    may lack it: staging selects it as NULL instead of failing."""
-    db_path = tmp_path / "warehouse.duckdb"
-    land_bronze_duckdb(db_path, [t for t in bronze_fixture if t.name == "salesforce__account"])
-    with duckdb.connect(str(db_path)) as con:
-        con.execute("alter table bronze.salesforce__account drop column customer_health__c")
-        con.execute("alter table bronze.salesforce__account drop column avg_case_resolution_hours__c")
-    command = ["run", "--select", "stg_salesforce__accounts"]
-    result = run_dbt(command, "local", tmp_path, MEDALLION_DUCKDB_PATH=str(db_path))
-    assert result.success, failures(result)
-    with duckdb.connect(str(db_path)) as con:
-        rows = con.execute("""
-            select account_id, customer_key, salesforce_customer_health, salesforce_avg_case_resolution_hours
-            from bronze.stg_salesforce__accounts where _batch_id = 'batch-1-account'
-        """).fetchall()
-    assert sorted(rows) == [(f"00100000000000{i}AAA", f"CK-000{i}", None, None) for i in range(1, 6)]
-
-
 def test_on_snowflake_unit_tests_use_temporary_tables_unless_told_it_is_fakesnow(tmp_path, bronze_fixture,
                                                                                  snowflake_env):
     """MEDALLION_SF_FAKESNOW is test-only (macros/fakesnow.sql): without it dbt-snowflake's own temporary table is
