@@ -9,7 +9,7 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install manifest run test sandbox bench clean crash-trials replay
+.PHONY: help install manifest run test sandbox bench clean crash-trials replay lint lint-fix docs
 
 help:
 	@echo "make run      - run the pipeline once end to end on the embedded default (DuckDB + sandbox org); TARGET=postgres|snowflake"
@@ -20,6 +20,8 @@ help:
 	@echo "make crash-trials - kill extraction at random points, re-run, check bronze against the org (TRIALS=300 SEED=1 [SOURCE=erp] [STORE=1] [WAREHOUSE=postgres])"
 	@echo "make replay AS_OF=<batch id|timestamp> - rebuild the warehouse's bronze from the bronze store as of then"
 	@echo "               (without AS_OF: list the archived batches; INTO=<file.duckdb> builds a copy instead)"
+	@echo "make lint     - SQL lint of the dbt models and singular tests (sqlfluff, .sqlfluff); make lint-fix rewrites what it can"
+	@echo "make docs     - build the dbt docs site (lineage, models, columns) and serve it on http://localhost:$(DOCS_PORT) (DOCS_PORT=8080)"
 	@echo "make clean    - remove local state (.medallion/) and dbt's target/"
 
 install: .venv/.installed
@@ -71,3 +73,12 @@ SEED ?= 1
 crash-trials: install
 	$(UV) run --frozen python scripts/crash_trials.py --trials $(TRIALS) --seed $(SEED) --state-dir $(STATE)/crash-trials \
 		$(if $(WAREHOUSE),--warehouse $(WAREHOUSE)) $(if $(SOURCE),--source $(SOURCE)) $(if $(STORE),--bronze-store)
+
+# SQL lint: sqlfluff with the jinja templater and dbt's builtins (.sqlfluff says which rules and why). make test
+# runs the same check (tests/dbt_project/test_sql_lint.py); lint-fix rewrites what sqlfluff can fix.
+SQL_LINTED := dbt_project tests/dbt_project
+lint: install
+	$(UV) run --frozen sqlfluff lint $(SQL_LINTED)
+
+lint-fix: install
+	$(UV) run --frozen sqlfluff fix $(SQL_LINTED)
