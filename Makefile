@@ -82,3 +82,26 @@ lint: install
 
 lint-fix: install
 	$(UV) run --frozen sqlfluff fix $(SQL_LINTED)
+
+# The dbt docs site (models, columns, tests, lineage from every gold model back to its bronze sources), served on
+# http://localhost:$(DOCS_PORT). With the embedded warehouse of a `make run` (DOCS_WAREHOUSE) the catalog lists
+# every built relation's columns and types; without one the site is built from the project alone (empty catalog).
+# DOCS_TARGET is where the site is written (dbt's target/ by default).
+DOCS_PORT ?= 8080
+DOCS_HOST ?= 127.0.0.1
+DOCS_TARGET ?= target
+DOCS_WAREHOUSE ?= $(STATE)/warehouse.duckdb
+docs: install
+	@mkdir -p $(DOCS_TARGET)
+	@if [ -f "$(DOCS_WAREHOUSE)" ]; then \
+		echo "docs: catalog from $(DOCS_WAREHOUSE)"; \
+		MEDALLION_DUCKDB_PATH="$(DOCS_WAREHOUSE)" $(UV) run --frozen dbt docs generate --quiet --target local \
+			--target-path $(DOCS_TARGET); \
+	else \
+		echo "docs: no warehouse at $(DOCS_WAREHOUSE) (make run builds one): the site without a catalog"; \
+		rm -f $(DOCS_TARGET)/docs_no_warehouse.duckdb; \
+		MEDALLION_DUCKDB_PATH=$(DOCS_TARGET)/docs_no_warehouse.duckdb $(UV) run --frozen dbt docs generate --quiet \
+			--target local --empty-catalog --target-path $(DOCS_TARGET); \
+	fi
+	@echo "docs: serving http://localhost:$(DOCS_PORT) (Ctrl-C stops it)"
+	$(UV) run --frozen dbt docs serve --no-browser --host $(DOCS_HOST) --port $(DOCS_PORT) --target-path $(DOCS_TARGET)
