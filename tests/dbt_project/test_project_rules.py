@@ -75,7 +75,8 @@ def test_models_are_prefixed_by_their_folder(project):
             violations.append(f"{label(node)}: lives outside dbt_project/bronze, silver or gold "
                               f"({node['original_file_path']})")
         elif not node["name"].startswith(PREFIXES[folder]):
-            violations.append(f"{label(node)}: a {folder} model's name starts with {' or '.join(PREFIXES[folder])}")
+            violations.append(
+                f"{label(node)}: name must start with {' or '.join(PREFIXES[folder])} (the {folder} prefix)")
     assert_no_violations(violations, "prefix per folder")
 
 
