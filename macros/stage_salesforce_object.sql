@@ -144,19 +144,15 @@ select * from staged
             {%- endfor -%}
             {{ return(names) }}
         {%- endif -%}
-        {#- dbt builds a dict/csv fixture with the columns of the real table: look that table up. -#}
-        {%- set table_identifier = identifier[('__dbt__cte__' | length):] -%}
-        {%- for source_node in graph.sources.values()
-                if source_node.package_name == project_name and (source_node.identifier | lower) == table_identifier -%}
-            {%- set relation = api.Relation.create(database=source_node.database, schema=source_node.schema,
-                                                   identifier=source_node.identifier) -%}
-            {%- set found = load_relation(relation) if execute else none -%}
-            {%- if found is not none -%}
-                {%- for landed_column in adapter.get_columns_in_relation(found) -%}
-                    {%- do names.append(landed_column.name | lower) -%}
-                {%- endfor -%}
-            {%- endif -%}
-        {%- endfor -%}
+        {#- dbt builds a dict/csv fixture with the columns of the real table: look that table up, in the schema
+            every bronze table lands in (a unit test's context has neither the source nor the graph). -#}
+        {%- set found = adapter.get_relation(database=target.database, schema='bronze',
+                                             identifier=identifier[('__dbt__cte__' | length):]) if execute else none -%}
+        {%- if found is not none -%}
+            {%- for landed_column in adapter.get_columns_in_relation(found) -%}
+                {%- do names.append(landed_column.name | lower) -%}
+            {%- endfor -%}
+        {%- endif -%}
         {{ return(names) }}
     {%- endif -%}
     {%- set found = load_relation(relation) if execute else none -%}
