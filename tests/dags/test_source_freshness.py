@@ -70,23 +70,3 @@ def test_a_source_past_the_error_threshold_fails_the_task(warehouse, manifest_pa
         run_check(warehouse, manifest_path)
     assert "salesforce.opportunity" not in str(failure.value)  # only warned
 
-
-def test_on_snowflake_too(snowflake_env, manifest_path, monkeypatch):
-    """The same check on Snowflake as fakesnow serves it: bronze landed there, listed through its connector."""
-    from warehouse_builds import BronzeTable, land_bronze_snowflake
-
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    hours = {"salesforce__opportunity": 30}
-    tables = []
-    for table in read_bronze_fixture():
-        at = table.columns.index("_extracted_at")
-        stamp = (now - dt.timedelta(hours=hours.get(table.name, 1))).isoformat(sep=" ", timespec="seconds")
-        tables.append(BronzeTable(table.name, table.columns,
-                                  [(*row[:at], stamp, *row[at + 1:]) for row in table.rows]))
-    land_bronze_snowflake(snowflake_env, tables)
-    for key, value in snowflake_env.items():
-        monkeypatch.setenv(key, value)
-    settings = config.load(snowflake_env | {"MEDALLION_TARGET": "snowflake"})
-    summary = check_source_freshness(settings.warehouse(), settings.dbt_env(), settings.target, str(manifest_path),
-                                     str(settings.profiles_path.parent))
-    assert summary["warn"] == ["salesforce.opportunity"] and summary["pass"] == 6, summary
