@@ -9,7 +9,7 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install manifest run test sandbox bench clean crash-trials replay
+.PHONY: help install manifest run test sandbox bench clean crash-trials replay lint lint-fix docs
 
 help:
 	@echo "make run      - run the pipeline once end to end on the embedded default (DuckDB + sandbox org); TARGET=postgres|snowflake"
@@ -22,6 +22,8 @@ help:
 	@echo "               in place (TARGET=postgres|snowflake as for make run; the old bronze, state and audit kept:"
 	@echo "               a file beside the DuckDB one, schema replay_backup_<time> on PostgreSQL/Snowflake)"
 	@echo "               (without AS_OF: list the archived batches; INTO=<file.duckdb> builds a DuckDB copy instead)"
+	@echo "make lint     - SQL lint of the dbt models and singular tests (sqlfluff, .sqlfluff); make lint-fix rewrites what it can"
+	@echo "make docs     - build the dbt docs site (lineage, models, columns) and serve it on http://localhost:$(DOCS_PORT) (DOCS_PORT=8080)"
 	@echo "make clean    - remove local state (.medallion/) and dbt's target/"
 
 install: .venv/.installed
@@ -77,3 +79,35 @@ crash-trials: install
 	$(UV) run --frozen python scripts/crash_trials.py --trials $(TRIALS) --seed $(SEED) --state-dir $(STATE)/crash-trials \
 		$(if $(WAREHOUSE),--warehouse $(WAREHOUSE)) $(if $(SOURCE),--source $(SOURCE)) $(if $(STORE),--bronze-store) \
 		$(if $(ORGS),--orgs $(ORGS))
+
+# SQL lint: sqlfluff with the jinja templater and dbt's builtins (.sqlfluff says which rules and why). make test
+# runs the same check (tests/dbt_project/test_sql_lint.py); lint-fix rewrites what sqlfluff can fix.
+SQL_LINTED := dbt_project tests/dbt_project
+lint: install
+	$(UV) run --frozen sqlfluff lint $(SQL_LINTED)
+
+lint-fix: install
+	$(UV) run --frozen sqlfluff fix $(SQL_LINTED)
+
+# The dbt docs site (models, columns, tests, lineage from every gold model back to its bronze sources), served on
+# http://localhost:$(DOCS_PORT). With the embedded warehouse of a `make run` (DOCS_WAREHOUSE) the catalog lists
+# every built relation's columns and types; without one the site is built from the project alone (empty catalog).
+# DOCS_TARGET is where the site is written (dbt's target/ by default).
+DOCS_PORT ?= 8080
+DOCS_HOST ?= 127.0.0.1
+DOCS_TARGET ?= target
+DOCS_WAREHOUSE ?= $(STATE)/warehouse.duckdb
+docs: install
+	@mkdir -p $(DOCS_TARGET)
+	@if [ -f "$(DOCS_WAREHOUSE)" ]; then \
+		echo "docs: catalog from $(DOCS_WAREHOUSE)"; \
+		MEDALLION_DUCKDB_PATH="$(DOCS_WAREHOUSE)" $(UV) run --frozen dbt docs generate --quiet --target local \
+			--target-path $(DOCS_TARGET); \
+	else \
+		echo "docs: no warehouse at $(DOCS_WAREHOUSE) (make run builds one): the site without a catalog"; \
+		rm -f $(DOCS_TARGET)/docs_no_warehouse.duckdb; \
+		MEDALLION_DUCKDB_PATH=$(DOCS_TARGET)/docs_no_warehouse.duckdb $(UV) run --frozen dbt docs generate --quiet \
+			--target local --empty-catalog --target-path $(DOCS_TARGET); \
+	fi
+	@echo "docs: serving http://localhost:$(DOCS_PORT) (Ctrl-C stops it)"
+	$(UV) run --frozen dbt docs serve --no-browser --host $(DOCS_HOST) --port $(DOCS_PORT) --target-path $(DOCS_TARGET)

@@ -5,9 +5,10 @@ run time; a large object per task, small ones packed together): one such group p
 the default org, `extract_<name>` for the others, MEDALLION_SALESFORCE_ORGS), in parallel with each other and with
 the ERP's groups (erp_database, erp_files, erp_api: each skipped at run time without its connection or drop
 folder), all converging
->> bronze >> silver >> gold (Cosmos, tests after each model) >> reverse syncs (one per sync_ exposure, after its
-tests; skipped at run time without a Hightouch connection) >> audit (always runs; the run fails when any task
-failed). Settings come from dags/medallion/config.py; the callables live in dags/medallion/.
+>> bronze (and source_freshness beside it: dbt source freshness on the loader timestamp; a stale source warns,
+one past its error threshold fails the run) >> silver >> gold (Cosmos, tests after each model) >> reverse syncs
+(one per sync_ exposure, after its tests; skipped at run time without a Hightouch connection) >> audit (always
+runs; the run fails when any task failed). Settings come from dags/medallion/config.py; the callables live in dags/medallion/.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from medallion.erp_tasks import (
     extract_erp_files,
 )
 from medallion.extract_tasks import extract_salesforce_objects, plan_salesforce_cycle
+from medallion.freshness import check_source_freshness
 from medallion.hightouch import hightouch_connection_exists
 from medallion.manifest import reverse_syncs, salesforce_sources
 from medallion.run_audit import TaskRunRecorder, audit_dag_run
@@ -92,6 +94,14 @@ with DAG(
     gold = dbt_layer_group("gold", settings, DEFAULT_ARGS)
     [*extract_groups, *erp_groups] >> bronze
     bronze >> silver >> gold
+    # dbt source freshness on _extracted_at: stale warns, past the error threshold fails (silver never builds)
+    freshness = PythonOperator(
+        task_id="source_freshness", python_callable=check_source_freshness, pool=settings.writer_pool,
+        op_kwargs={"warehouse": settings.warehouse(), "dbt_env": settings.dbt_env(), "target": settings.target,
+                   "manifest_path": str(settings.manifest_path),
+                   "profiles_dir": str(settings.profiles_path.parent)},
+    )
+    [*extract_groups, *erp_groups] >> freshness >> silver
 
     syncs = reverse_syncs(settings.manifest_path) if settings.reverse_sync != "off" else []
     audit = PythonOperator(

@@ -17,8 +17,16 @@
 
       _hard_deleted_at - when reconciliation found the record gone from the org (a hard delete, or purged from
                        the Recycle Bin) after this version landed (bronze.salesforce_tombstones); NULL otherwise
-    A field listed here but not (yet) a column of the bronze table is staged as NULL: the landing contract
-    adds a column when it first appears in the object's describe, so older tables may lack a newer field.
+    A field listed here but not a column of the bronze table is staged as a typed NULL: NULL text in `landed`,
+    which `staged` parses like any value, so the column has its staged type (the parser's) whatever bronze
+    holds. Real orgs differ: field-level security hides fields from the integration user (never asked for, so
+    never landed), an org may lack a field, and the landing contract adds a column only when the field first
+    appears in the object's describe. Every model downstream sees the same columns and types either way.
+
+    Unit tests hand in a CTE instead of the bronze table. Its columns are, by default, those dbt builds a
+    dict/csv fixture from: the real bronze table's (fields it lacks are NULL as above). A test whose given is
+    `format: sql` names its own columns in the var staging_landed_columns (`overrides: vars:`), so it does not
+    depend on the fields the warehouse's org has.
 -#}
 {% macro stage_salesforce_object(source_relation, columns) -%}
     {%- set org_relations = medallion.union_salesforce_orgs(source_relation) -%}
@@ -37,15 +45,7 @@
 
 with landed as (
     {%- for org_source, relation in org_relations %}
-    {%- set landed_columns = [] -%}
-    {#- Introspect only a table that exists (a unit test hands in a CTE instead of the bronze table). -#}
-    {%- set is_unit_test_input = ((relation.identifier or '') | lower).startswith('__dbt__cte__') -%}
-    {%- set landed_relation = load_relation(relation) if execute and not is_unit_test_input else none -%}
-    {%- if landed_relation is not none -%}
-        {%- for landed_column in adapter.get_columns_in_relation(landed_relation) -%}
-            {%- do landed_columns.append(landed_column.name | lower) -%}
-        {%- endfor -%}
-    {%- endif %}
+    {%- set landed_columns = medallion.salesforce_landed_columns(relation) -%}
 
     select
         {%- for landed, staged, type in columns %}
@@ -125,4 +125,41 @@ staged as (
 )
 
 select * from staged
+{%- endmacro %}
+
+
+
+{#-
+    The landed columns (lower case) of a bronze table, or of the unit-test CTE standing for it (see above);
+    empty when nothing can be known (parsing, or a table that does not exist yet: every field is then selected).
+-#}
+{% macro salesforce_landed_columns(relation) -%}
+    {%- set identifier = (relation.identifier or '') | lower -%}
+    {%- set names = [] -%}
+    {%- if identifier.startswith('__dbt__cte__') -%}
+        {%- set declared = var('staging_landed_columns', none) -%}
+        {%- if declared is not none -%}
+            {%- for name in (declared.split(',') if declared is string else declared) | map('trim') -%}
+                {%- do names.append(name | lower) -%}
+            {%- endfor -%}
+            {{ return(names) }}
+        {%- endif -%}
+        {#- dbt builds a dict/csv fixture with the columns of the real table: look that table up, in the schema
+            every bronze table lands in (a unit test's context has neither the source nor the graph). -#}
+        {%- set found = adapter.get_relation(database=target.database, schema='bronze',
+                                             identifier=identifier[('__dbt__cte__' | length):]) if execute else none -%}
+        {%- if found is not none -%}
+            {%- for landed_column in adapter.get_columns_in_relation(found) -%}
+                {%- do names.append(landed_column.name | lower) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {{ return(names) }}
+    {%- endif -%}
+    {%- set found = load_relation(relation) if execute else none -%}
+    {%- if found is not none -%}
+        {%- for landed_column in adapter.get_columns_in_relation(found) -%}
+            {%- do names.append(landed_column.name | lower) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(names) }}
 {%- endmacro %}

@@ -80,11 +80,11 @@ account_metrics as (
 select
     account_metrics.*,
     case
-        when open_escalated_case_count >= {{ health['critical_min_open_escalated_cases'] }}
-            or open_high_priority_case_count >= {{ health['critical_min_open_high_priority_cases'] }}
+        when account_metrics.open_escalated_case_count >= {{ health['critical_min_open_escalated_cases'] }}
+            or account_metrics.open_high_priority_case_count >= {{ health['critical_min_open_high_priority_cases'] }}
             then 'Critical'
-        when open_case_count >= {{ health['at_risk_min_open_cases'] }}
-            or sla_breach_share >= {{ health['at_risk_min_sla_breach_share'] }}
+        when account_metrics.open_case_count >= {{ health['at_risk_min_open_cases'] }}
+            or account_metrics.sla_breach_share >= {{ health['at_risk_min_sla_breach_share'] }}
             then 'At Risk'
         else 'Healthy'
     end as customer_health

@@ -40,7 +40,8 @@ select
     {{ round_decimal(safe_divide('sum(case when is_converted then 1 else 0 end)', 'count(*)'), 4) }} as conversion_rate,
     sum(case when is_converted_to_opportunity then 1 else 0 end) as converted_to_opportunity_count,
     sum(case when is_opportunity_won then 1 else 0 end) as won_opportunity_count,
-    {{ round_decimal('coalesce(sum(case when is_opportunity_won then opportunity_amount end), 0)', 2) }} as won_opportunity_amount,
+    {{ round_decimal('coalesce(sum(case when is_opportunity_won then opportunity_amount end), 0)', 2) }}
+        as won_opportunity_amount,
     source_relation
 from lead_outcomes
 group by source_relation, lead_source, created_month

@@ -128,6 +128,15 @@ def test_layers_run_in_order_and_every_model_is_tested_in_its_task(parsed):
     assert first_bronze, "bronze waits for extraction"
 
 
+def test_source_freshness_runs_after_extraction_and_before_silver(parsed):
+    tasks = parsed["dags"]["salesforce_medallion"]["tasks"]
+    freshness = tasks["source_freshness"]
+    assert freshness["type"] == "PythonOperator"
+    assert "extract.done" in freshness["upstream"]
+    first_silver = [t for t, v in tasks.items() if t.startswith("silver.") and "source_freshness" in v["upstream"]]
+    assert first_silver, "silver waits for the freshness check"
+
+
 def test_reverse_sync_runs_after_its_model_is_tested_and_audit_always_runs(parsed):
     tasks = parsed["dags"]["salesforce_medallion"]["tasks"]
     sync = tasks["reverse_sync.hightouch_salesforce__account_update"]

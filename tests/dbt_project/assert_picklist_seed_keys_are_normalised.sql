@@ -16,7 +16,9 @@ keys_not_normalised as (
 
 canonical_values_without_own_key as (
 
-    select canonical.object_name, canonical.field_name, canonical.canonical_value, 'canonical value has no own key' as problem
+    select
+        canonical.object_name, canonical.field_name, canonical.canonical_value,
+        'canonical value has no own key' as problem
     from picklist_values as canonical
     left join picklist_values as own_key
         on own_key.object_name = canonical.object_name

@@ -34,7 +34,8 @@ def duckdb_warehouse(tmp_path_factory, bronze_fixture) -> BuiltWarehouse:
     land_bronze_duckdb(db_path, bronze_fixture)
     result = run_dbt_build("local", work_dir, MEDALLION_DUCKDB_PATH=str(db_path))
     assert result.success, failures(result)
-    return BuiltWarehouse("duckdb", result, snapshot_duckdb(db_path), db_path=db_path, work_dir=work_dir)
+    return BuiltWarehouse("duckdb", result, snapshot_duckdb(db_path), db_path=db_path, work_dir=work_dir,
+                          env={"MEDALLION_DUCKDB_PATH": str(db_path)})
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,8 @@ def postgres_warehouse(tmp_path_factory, bronze_fixture) -> Iterator[BuiltWareho
         land_bronze_postgres(conninfo, bronze_fixture)
         result = run_dbt_build("postgres", work_dir, MEDALLION_PG_DATABASE=dbname)
         assert result.success, failures(result)
-        yield BuiltWarehouse("postgres", result, snapshot_postgres(conninfo), work_dir=work_dir)
+        yield BuiltWarehouse("postgres", result, snapshot_postgres(conninfo), work_dir=work_dir,
+                             env={"MEDALLION_PG_DATABASE": dbname})
     finally:
         admin.execute(f'drop database if exists "{dbname}" with (force)')
         admin.close()

@@ -28,9 +28,15 @@ from warehouse_builds import (
     BuiltWarehouse,
     failures,
     land_bronze_duckdb,
+    land_bronze_postgres,
+    land_bronze_snowflake,
+    next_batch,
+    postgres_conninfo,
     run_dbt,
     run_dbt_build,
     snapshot_duckdb,
+    snapshot_postgres,
+    snapshot_snowflake,
     warned_tests,
 )
 
@@ -320,11 +326,17 @@ def _gold(tables: dict) -> dict:
     return {name: sorted(map(repr, rows)) for name, rows in tables.items() if name.startswith("gold.")}
 
 
-def test_rebuild_is_identical_and_sync_is_empty_once_salesforce_holds_the_values(duckdb_warehouse: BuiltWarehouse):
+def test_rebuild_is_identical_and_sync_is_empty_once_salesforce_holds_the_values(duckdb_warehouse: BuiltWarehouse,
+                                                                                 bronze_fixture, tmp_path):
     first = duckdb_warehouse.tables
-    db_path, work_dir = duckdb_warehouse.db_path, duckdb_warehouse.work_dir
+    # a warehouse of its own (the module's is built on again by the three-warehouse test)
+    db_path, work_dir = tmp_path / "warehouse.duckdb", tmp_path
+    land_bronze_duckdb(db_path, bronze_fixture)
 
-    # same bronze, second build: identical gold
+    # same bronze, a build on a fresh warehouse and a second build: identical gold
+    models_and_seed = ["build", "--resource-type", "model", "--resource-type", "seed"]  # tested in the fixture
+    first_build = run_dbt(models_and_seed, "local", work_dir / "build", MEDALLION_DUCKDB_PATH=str(db_path))
+    assert first_build.success, failures(first_build)
     rebuild = run_dbt_build("local", work_dir / "rebuild", MEDALLION_DUCKDB_PATH=str(db_path))
     assert rebuild.success, failures(rebuild)
     second = snapshot_duckdb(db_path)
@@ -344,47 +356,66 @@ def test_rebuild_is_identical_and_sync_is_empty_once_salesforce_holds_the_values
     assert accounts[BIG_CO]["salesforce_avg_case_resolution_hours"] is None
 
 
-def _normalised_gold(tables: dict, numbers_by_value: bool = False) -> dict:
-    # Decimals compare by value (0.50 == 0.5); repr keeps types honest otherwise. numbers_by_value: every number
-    # compares by value (fakesnow types a sum of integers as DOUBLE where Snowflake says NUMBER(38,0)).
+def _normalised_gold(tables: dict) -> dict:
+    """Gold rows, order-insensitive, every number by value to 6 decimals: the warehouses type numbers their own
+    way (0.50 and 0.5; fakesnow types a sum of integers as DOUBLE where Snowflake says NUMBER(38,0))."""
     def value(v):
-        if isinstance(v, D) or (numbers_by_value and isinstance(v, int | float) and not isinstance(v, bool)):
-            return float(v)
+        if isinstance(v, D | int | float) and not isinstance(v, bool):
+            return round(float(v), 6)
         return v
     return {
-        name: sorted(repr({k: value(v) for k, v in row.items()}) for row in rows)
+        name: sorted(repr(sorted((k, value(v)) for k, v in row.items())) for row in rows)
         for name, rows in tables.items() if name.startswith("gold.")
     }
 
 
-def test_postgres_and_duckdb_build_the_same_gold(duckdb_warehouse: BuiltWarehouse, postgres_warehouse: BuiltWarehouse):
-    assert _normalised_gold(postgres_warehouse.tables) == _normalised_gold(duckdb_warehouse.tables)
+def _assert_same_gold(reference: dict, other: dict, engine: str) -> None:
+    assert set(other) == set(reference), engine
+    for name in sorted(reference):
+        assert other[name] == reference[name], f"{name} differs on {engine}"
 
 
-def test_snowflake_and_duckdb_build_the_same_gold(duckdb_warehouse: BuiltWarehouse,
-                                                  snowflake_warehouse: BuiltWarehouse):
-    gold = _normalised_gold(snowflake_warehouse.tables, numbers_by_value=True)
-    assert set(gold) == {name for name in duckdb_warehouse.tables if name.startswith("gold.")}
-    assert gold == _normalised_gold(duckdb_warehouse.tables, numbers_by_value=True)
+def test_duckdb_postgres_and_snowflake_build_the_same_gold_full_and_incremental(
+        bronze_fixture, duckdb_warehouse: BuiltWarehouse, postgres_warehouse: BuiltWarehouse,
+        snowflake_warehouse: BuiltWarehouse):
+    """The same bronze on the three warehouses gives the same gold; so does the next extraction's batch landed on
+    top of it and built again. It changes the module's warehouses; the other tests read their snapshots, taken
+    right after the first build."""
+    full = _normalised_gold(duckdb_warehouse.tables)
+    assert len(full) >= 7 and all(full.values()), sorted(full)
+    for built in (postgres_warehouse, snowflake_warehouse):
+        _assert_same_gold(full, _normalised_gold(built.tables), built.name)
 
+    batch = next_batch(bronze_fixture)
+    assert batch
+    land_bronze_duckdb(duckdb_warehouse.db_path, batch, append=True)
+    land_bronze_postgres(postgres_conninfo(postgres_warehouse.env["MEDALLION_PG_DATABASE"]), batch, append=True)
+    land_bronze_snowflake(snowflake_warehouse.env, batch, append=True)
+    snapshots = {}
+    for built, target, snapshot in (
+            (duckdb_warehouse, "local", lambda: snapshot_duckdb(duckdb_warehouse.db_path)),
+            (postgres_warehouse, "postgres",
+             lambda: snapshot_postgres(postgres_conninfo(postgres_warehouse.env["MEDALLION_PG_DATABASE"]))),
+            (snowflake_warehouse, "snowflake", lambda: snapshot_snowflake(snowflake_warehouse.env))):
+        # the models on the grown bronze (their tests ran on the first build: the comparison is the check here)
+        result = run_dbt(["run"], target, built.work_dir / "next_batch", **(built.env or {}))
+        assert result.success, (built.name, failures(result))
+        snapshots[built.name] = snapshot()
 
-def test_staging_reads_a_bronze_table_that_lacks_a_newer_field(tmp_path, bronze_fixture):
-    """The landing contract adds a column when a field first appears in describe, so an older bronze table
-    may lack it: staging selects it as NULL instead of failing."""
-    db_path = tmp_path / "warehouse.duckdb"
-    land_bronze_duckdb(db_path, [t for t in bronze_fixture if t.name == "salesforce__account"])
-    with duckdb.connect(str(db_path)) as con:
-        con.execute("alter table bronze.salesforce__account drop column customer_health__c")
-        con.execute("alter table bronze.salesforce__account drop column avg_case_resolution_hours__c")
-    command = ["run", "--select", "stg_salesforce__accounts"]
-    result = run_dbt(command, "local", tmp_path, MEDALLION_DUCKDB_PATH=str(db_path))
-    assert result.success, failures(result)
-    with duckdb.connect(str(db_path)) as con:
-        rows = con.execute("""
-            select account_id, customer_key, salesforce_customer_health, salesforce_avg_case_resolution_hours
-            from bronze.stg_salesforce__accounts where _batch_id = 'batch-1-account'
-        """).fetchall()
-    assert sorted(rows) == [(f"00100000000000{i}AAA", f"CK-000{i}", None, None) for i in range(1, 6)]
+    incremental = _normalised_gold(snapshots["duckdb"])
+    for name in ("postgres", "snowflake"):
+        _assert_same_gold(incremental, _normalised_gold(snapshots[name]), name)
+    # the batch reached gold: Big Co's pilot won at 5000, Tokyo's new opportunity open, Acme's High case closed
+    pipeline = {(r["account_id"]): r for r in snapshots["duckdb"]["gold.fct_opportunity_pipeline_by_account"]}
+    assert pick(pipeline[BIG_CO], "won_opportunity_count", "closed_won_amount", "open_opportunity_count") == dict(
+        won_opportunity_count=1, closed_won_amount=D("5000.00"), open_opportunity_count=0)
+    assert pick(pipeline[TOKYO], "open_opportunity_count", "open_pipeline_amount") == dict(
+        open_opportunity_count=2, open_pipeline_amount=D("3734.56"))
+    cases = {r["case_id"]: r for r in snapshots["duckdb"]["gold.fct_case_resolution"]}
+    assert pick(cases["500000000000002AAA"], "resolution_hours", "is_sla_breached") == dict(
+        resolution_hours=D("169.0000"), is_sla_breached=True)
+    accounts = {r["account_id"]: r for r in snapshots["duckdb"]["gold.dim_accounts"]}
+    assert accounts[BIG_CO]["account_name"] == "Big Co International"
 
 
 def test_on_snowflake_unit_tests_use_temporary_tables_unless_told_it_is_fakesnow(tmp_path, bronze_fixture,

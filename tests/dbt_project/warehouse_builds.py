@@ -43,31 +43,80 @@ def read_bronze_fixture() -> list[BronzeTable]:
     return tables
 
 
+# The next extraction after the fixture's two batches (batch 3, 2024-04-03): record id -> changed fields of its
+# latest landed version; an Id the fixture lacks is a new record (based on the first row of its table).
+NEXT_BATCH_CHANGES: dict[str, dict[str, dict[str, str]]] = {
+    "salesforce__opportunity": {
+        # Big Co's pilot is won at 5000; Tokyo gets a new opportunity in the pipeline
+        "006000000000003AAA": {"stagename": "Closed Won", "amount": "5000.0", "probability": "100",
+                               "isclosed": "true", "iswon": "true", "forecastcategoryname": "Closed"},
+        "006000000000009AAA": {"accountid": "001000000000003AAA", "name": "Tokyo - Expansion", "description": "",
+                               "stagename": "Prospecting", "amount": "2500.0", "probability": "10",
+                               "isclosed": "false", "iswon": "false", "forecastcategoryname": "Pipeline",
+                               "type": "", "leadsource": ""},
+    },
+    "salesforce__case": {
+        # Acme's open High case (opened 2024-03-05 09:00) is closed after 169 hours (its SLA is 24)
+        "500000000000002AAA": {"status": "Closed", "isclosed": "true", "closeddate": "2024-03-12T10:00:00.000Z"},
+    },
+    "salesforce__account": {
+        '001000000000002AAA': {"name": "Big Co International"},
+    },
+}
+
+
+def next_batch(tables: list[BronzeTable]) -> list[BronzeTable]:
+    """NEXT_BATCH_CHANGES as extract/ would land them: new versions with a new SystemModstamp, in batch 3."""
+    out = []
+    for table in tables:
+        changes = NEXT_BATCH_CHANGES.get(table.name)
+        if not changes:
+            continue
+        rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows]
+        landed = []
+        for record_id, fields in changes.items():
+            versions = [r for r in rows if r["id"] == record_id] or [dict(rows[0], id=record_id)]
+            latest = max(versions, key=lambda r: (r["systemmodstamp"] or "", r["_extracted_at"]))
+            version = latest | fields | {
+                "lastmodifieddate": "2024-04-03T08:00:00.000Z", "systemmodstamp": "2024-04-03T08:00:00.000Z",
+                "_batch_id": f"batch-3-{table.name.removeprefix('salesforce__')}",
+                "_extracted_at": "2024-04-03 09:00:00"}
+            landed.append(tuple(version[c] for c in table.columns))
+        out.append(BronzeTable(table.name, table.columns, landed))
+    return out
+
+
 def _column_type(column: str) -> str:
     return "timestamp" if column == "_extracted_at" else "varchar"
 
 
-def land_bronze_duckdb(db_path: Path, tables: list[BronzeTable]) -> None:
+def land_bronze_duckdb(db_path: Path, tables: list[BronzeTable], append: bool = False) -> None:
+    """The tables into a new bronze schema; append=True adds the rows to the tables already there."""
     with duckdb.connect(str(db_path)) as con:
-        con.execute("create schema bronze")
+        if not append:
+            con.execute("create schema bronze")
         for table in tables:
             ddl = ", ".join(f"{column} {_column_type(column)}" for column in table.columns)
-            con.execute(f"create table bronze.{table.name} ({ddl})")
+            if not append:
+                con.execute(f"create table bronze.{table.name} ({ddl})")
             placeholders = ", ".join("?" for _ in table.columns)
-            con.executemany(f"insert into bronze.{table.name} values ({placeholders})", table.rows)
+            con.executemany(f"insert into bronze.{table.name} ({', '.join(table.columns)}) values ({placeholders})",
+                            table.rows)
 
 
-def land_bronze_postgres(conninfo: str, tables: list[BronzeTable]) -> None:
+def land_bronze_postgres(conninfo: str, tables: list[BronzeTable], append: bool = False) -> None:
     import psycopg
     from psycopg.conninfo import conninfo_to_dict
 
     with psycopg.connect(conninfo) as con:
         # never land into a database this test did not create
         assert con.execute("select current_database()").fetchone()[0] == conninfo_to_dict(conninfo)["dbname"]
-        con.execute("create schema bronze")
+        if not append:
+            con.execute("create schema bronze")
         for table in tables:
             ddl = ", ".join(f"{column} {_column_type(column)}" for column in table.columns)
-            con.execute(f"create table bronze.{table.name} ({ddl})")
+            if not append:
+                con.execute(f"create table bronze.{table.name} ({ddl})")
             with con.cursor().copy(
                 f"copy bronze.{table.name} ({', '.join(table.columns)}) from stdin"
             ) as copy:
@@ -87,16 +136,19 @@ def snowflake_connect(profile_env: dict[str, str], database: str | None = None):
         session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False})
 
 
-def land_bronze_snowflake(profile_env: dict[str, str], tables: list[BronzeTable]) -> None:
+def land_bronze_snowflake(profile_env: dict[str, str], tables: list[BronzeTable], append: bool = False) -> None:
     """The fixture as extract/ lands it in Snowflake: unquoted (so upper-case) names, VARCHAR values."""
     with snowflake_connect(profile_env) as con:
         cursor = con.cursor()
-        cursor.execute("create schema bronze")
+        if not append:
+            cursor.execute("create schema bronze")
         for table in tables:
             ddl = ", ".join(f"{column} {_column_type(column)}" for column in table.columns)
-            cursor.execute(f"create table bronze.{table.name} ({ddl})")
+            if not append:
+                cursor.execute(f"create table bronze.{table.name} ({ddl})")
             placeholders = ", ".join("%s" for _ in table.columns)
-            cursor.executemany(f"insert into bronze.{table.name} values ({placeholders})", table.rows)
+            cursor.executemany(f"insert into bronze.{table.name} ({', '.join(table.columns)}) values ({placeholders})",
+                               table.rows)
 
 
 @contextlib.contextmanager
