@@ -106,7 +106,7 @@ select
     rates.iso_code,
     rates.valid_from,
     rates.valid_to,
-    rates.conversion_rate,
+    cast(rates.conversion_rate as {{ dbt.type_numeric() }}) as conversion_rate,
     rates.rate_source,
     org_corporate.org_corporate_currency,
     {% if corporate_var -%}
