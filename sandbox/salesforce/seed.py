@@ -130,8 +130,6 @@ def object_counts(scale: float, options: Mapping[str, str] | None = None) -> dic
     options = options or {}
     counts = {name: max(1, round(base * scale)) for name, base in BASE_COUNTS.items()}
     counts["User"] = max(5, counts["User"])
-    counts.update({"Pricebook2": len(PRICEBOOKS), "CurrencyType": len(CURRENCY_RATES),
-                   "DatedConversionRate": len(CURRENCY_RATES) * (1 + len(DATED_RATE_STARTS))})
     custom_scale = float(options.get("custom_scale", min(scale, 1.0)))
     counts.update({name: round(base * custom_scale) for name, base in CUSTOM_BASE_ROWS.items()})
     counts.update({o.name: round(BENCH_BASE_ROWS * custom_scale) for o in BENCHMARK_OBJECTS})
@@ -141,10 +139,15 @@ def object_counts(scale: float, options: Mapping[str, str] | None = None) -> dic
             if obj is None:
                 raise ValueError(f"option {key}: unknown object")
             counts[obj.name] = int(value)
-    # one entry per product and (price book, currency) pair; lines need opportunities and products
+    # fixed by the org's currencies and price books, whatever the options; one price book entry per product and
+    # (price book, currency) pair; lines need opportunities and products
+    counts.update({"Pricebook2": len(PRICEBOOKS), "CurrencyType": len(CURRENCY_RATES),
+                   "DatedConversionRate": len(CURRENCY_RATES) * (1 + len(DATED_RATE_STARTS))})
     counts["PricebookEntry"] = counts["Product2"] * len(PRICEBOOK_ENTRY_PAIRS)
     if not (counts["Opportunity"] and counts["Product2"]):
         counts["OpportunityLineItem"] = 0
+    if not (counts["Campaign"] and (counts["Lead"] or counts["Contact"])):
+        counts["CampaignMember"] = 0
     if counts["User"] < 1:
         raise ValueError("the org needs at least one User (the integration user)")
     return counts
@@ -652,7 +655,7 @@ def _sales_statements(counts: dict[str, int], audit: str, times: str, owner: str
                     sf_id('701', rand_int(i, 'campaign', 1, {max(n_campaigns, 1)})) AS campaign,
                     {n_leads} > 0 AND ({n_contacts} = 0 OR chance(i, 'islead', 0.4)) AS is_lead,
                     chance(i, 'responded', 0.35) AS responded
-                  FROM range(1, {counts['CampaignMember'] if n_campaigns and (n_leads or n_contacts) else 0} + 1) r(i)) t""",
+                  FROM range(1, {counts['CampaignMember'] + 1}) r(i)) t""",
         "Event": f"""
             INSERT INTO "Event" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
                 "SystemModstamp", "IsDeleted", "OwnerId", "WhoId", "WhatId", "AccountId", "Subject", "Location",

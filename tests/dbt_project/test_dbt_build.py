@@ -506,7 +506,8 @@ def test_new_models_build_when_the_org_lacks_the_objects_and_there_is_no_erp(tmp
     selector = ("+fct_bookings_vs_invoiced +int_salesforce__events +int_salesforce__campaigns "
                 "+int_salesforce__opportunity_line_items +int_erp__sales_order_lines +int_erp__invoice_lines "
                 "+int_erp__items +int_salesforce__quarantine")
-    result = run_dbt(["build", "--select", selector, "--exclude", "resource_type:unit_test"], "local", tmp_path,
+    result = run_dbt(["build", "--select", selector, "--exclude", "resource_type:unit_test",
+                      "--indirect-selection", "cautious"], "local", tmp_path,
                      MEDALLION_DUCKDB_PATH=str(db_path))
     assert result.success, failures(result)
     with duckdb.connect(str(db_path)) as con:
