@@ -13,7 +13,8 @@
                        `salesforce_<org name>`); a record is identified by its Id and source_relation.
     Every org the var salesforce_sources lists is staged (union_salesforce_orgs): the default org's table is
     `source_relation` itself, another org's the same table name with its source as prefix; an org whose table
-    does not exist (yet) is left out.
+    does not exist (yet) is left out, the default org's too (an org without the object): with no table at all
+    the model selects no rows, with every column typed.
 
       _hard_deleted_at - when reconciliation found the record gone from the org (a hard delete, or purged from
                        the Recycle Bin) after this version landed (bronze.salesforce_tombstones); NULL otherwise
@@ -44,6 +45,20 @@
     } -%}
 
 with landed as (
+    {%- if not org_relations %}
+
+    {#- no org has the object (no bronze table): no rows, every column typed as landed (text) -#}
+    select
+        {%- for landed, staged, type in columns %}
+        cast(null as {{ dbt.type_string() }}) as {{ landed }},
+        {%- endfor %}
+        cast(null as {{ dbt.type_string() }}) as _batch_id,
+        cast(null as {{ dbt.type_timestamp() }}) as _extracted_at,
+        cast(null as {{ dbt.type_string() }}) as _source,
+        cast(null as {{ dbt.type_string() }}) as source_relation,
+        cast(null as {{ dbt.type_string() }}) as _raw_record
+    where 1 = 0
+    {%- endif %}
     {%- for org_source, relation in org_relations %}
     {%- set landed_columns = medallion.salesforce_landed_columns(relation) -%}
 

@@ -15,8 +15,9 @@
     The bronze tables of one Salesforce object across the orgs salesforce_sources lists, as (source, relation)
     pairs: `source_relation` (the dbt source of the default org's table, e.g. bronze.salesforce__account) for
     source `salesforce`, and bronze.<source>__<object> beside it for every other org. Another org's table that
-    does not exist (its org not extracted yet) is left out; a unit test's input (a CTE) stands for the default
-    org alone.
+    does not exist (its org not extracted yet, or an org without the object) is left out, the default org's too:
+    with no table at all the list is empty (stage_salesforce_object then selects no rows, typed). A unit test's
+    input (a CTE) stands for the default org alone.
 -#}
 {% macro union_salesforce_orgs(source_relation) -%}
     {%- set identifier = (source_relation.identifier or '') | lower -%}
@@ -27,7 +28,10 @@
     {%- set pairs = [] -%}
     {%- for org_source in medallion.salesforce_sources() -%}
         {%- if org_source == 'salesforce' -%}
-            {%- do pairs.append((org_source, source_relation)) -%}
+            {#- the default org may lack the object too (a real org without multi-currency, products, ...) -#}
+            {%- if not execute or load_relation(source_relation) is not none -%}
+                {%- do pairs.append((org_source, source_relation)) -%}
+            {%- endif -%}
         {%- else -%}
             {%- set relation = api.Relation.create(database=source_relation.database, schema=source_relation.schema,
                                                    identifier=org_source ~ '__' ~ object_key) -%}
@@ -36,5 +40,5 @@
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
-    {{ return(pairs or [('salesforce', source_relation)]) }}
+    {{ return(pairs if execute else (pairs or [('salesforce', source_relation)])) }}
 {%- endmacro %}

@@ -22,6 +22,7 @@
     ('open_case_count__c', 'salesforce_open_case_count', 'number'),
     ('avg_case_resolution_hours__c', 'salesforce_avg_case_resolution_hours', 'number'),
     ('customer_health__c', 'salesforce_customer_health', 'string'),
+    ('currencyisocode', 'currency_iso_code', 'string'),
     ('ownerid', 'owner_id', 'string'),
     ('createddate', 'created_at', 'timestamp'),
     ('createdbyid', 'created_by_id', 'string'),

@@ -13,6 +13,7 @@
     ('isclosed', 'is_closed', 'boolean'),
     ('iswon', 'is_won', 'boolean'),
     ('forecastcategoryname', 'forecast_category', 'string'),
+    ('currencyisocode', 'currency_iso_code', 'string'),
     ('ownerid', 'owner_id', 'string'),
     ('createddate', 'created_at', 'timestamp'),
     ('createdbyid', 'created_by_id', 'string'),

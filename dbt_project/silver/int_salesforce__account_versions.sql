@@ -34,6 +34,7 @@ validated as (
         staged.salesforce_open_case_count,
         staged.salesforce_avg_case_resolution_hours,
         {{ picklist_canonical('salesforce_customer_health') }} as salesforce_customer_health,
+        nullif(upper(trim(staged.currency_iso_code)), '') as currency_iso_code,
         staged.owner_id,
         staged.master_record_id,
         (coalesce(staged.is_deleted, false) or staged._hard_deleted_at is not null) as is_deleted,

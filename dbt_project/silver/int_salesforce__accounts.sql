@@ -37,6 +37,7 @@ select
     accounts.salesforce_open_case_count,
     accounts.salesforce_avg_case_resolution_hours,
     accounts.salesforce_customer_health,
+    accounts.currency_iso_code,
     accounts.created_at,
     accounts.last_modified_at,
     accounts.system_modstamp,

@@ -32,6 +32,7 @@ select
     opportunities.is_closed,
     opportunities.is_won,
     opportunities.forecast_category,
+    opportunities.currency_iso_code,
     opportunities.owner_id,
     {{ salesforce_owner_type('opportunities.owner_id') }} as owner_type,
     owners.full_name as owner_name,

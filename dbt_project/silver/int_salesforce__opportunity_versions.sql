@@ -27,6 +27,7 @@ validated as (
         coalesce(staged.is_closed, false) as is_closed,
         coalesce(staged.is_won, false) as is_won,
         {{ picklist_canonical('forecast_category') }} as forecast_category,
+        nullif(upper(trim(staged.currency_iso_code)), '') as currency_iso_code,
         staged.owner_id,
         (coalesce(staged.is_deleted, false) or staged._hard_deleted_at is not null) as is_deleted,
         staged.created_at,

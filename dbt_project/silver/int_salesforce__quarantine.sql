@@ -6,6 +6,10 @@
     ('Opportunity', 'int_salesforce__opportunity_versions', 'opportunity_id'),
     ('Case', 'int_salesforce__case_versions', 'case_id'),
     ('Task', 'int_salesforce__task_versions', 'task_id'),
+    ('Event', 'int_salesforce__event_versions', 'event_id'),
+    ('Campaign', 'int_salesforce__campaign_versions', 'campaign_id'),
+    ('Product2', 'int_salesforce__product_versions', 'product_id'),
+    ('OpportunityLineItem', 'int_salesforce__opportunity_line_item_versions', 'opportunity_line_item_id'),
 ] -%}
 
 {%- for object_name, versions_model, id_column in versions %}

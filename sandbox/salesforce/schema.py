@@ -50,6 +50,19 @@ TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone 
 TASK_PRIORITIES = ("High", "Normal", "Low")
 TASK_SUBTYPES = ("Task", "Email", "Call")
 USER_TYPES = ("Standard", "PowerPartner", "CsnOnly", "Guest")
+# multi-currency: the org's currencies (CurrencyType), the corporate one first
+CURRENCIES = ("USD", "EUR", "GBP", "JPY")
+PRODUCT_FAMILIES = ("Hardware", "Software", "Subscription", "Services")
+UNITS_OF_MEASURE = ("Each", "Month", "Hour")
+EVENT_SHOW_AS = ("Busy", "OutOfOffice", "Free")
+EVENT_TYPES = ("Call", "Email", "Meeting", "Other")
+EVENT_SUBTYPES = ("Event",)
+CAMPAIGN_TYPES = (
+    "Conference", "Webinar", "Trade Show", "Public Relations", "Partners", "Referral Program", "Advertisement",
+    "Banner Ads", "Direct Mail", "Email", "Telemarketing", "Other",
+)
+CAMPAIGN_STATUSES = ("Planned", "In Progress", "Completed", "Aborted")
+CAMPAIGN_MEMBER_STATUSES = ("Sent", "Responded")
 
 # SQL that maps any spelling of a stage/status to its letters only, so derived flags ignore the seeded dirt.
 _LETTERS = "lower(regexp_replace(coalesce({column}, ''), '[^A-Za-z]', '', 'g'))"
@@ -60,6 +73,12 @@ def _letters(column: str) -> str:
 
 
 # --- objects ------------------------------------------------------------------------------------------------------
+
+def _currency_field(**kw) -> FieldDef:
+    """CurrencyIsoCode, which a multi-currency org adds to every object holding amounts."""
+    return picklist("CurrencyIsoCode", CURRENCIES, restricted_picklist=True, label="Currency ISO Code",
+                    defaulted_on_create=True, default_value=CURRENCIES[0], **kw)
+
 
 def _object(name: str, prefix: str, plural: str, *fields: FieldDef | tuple[FieldDef, ...], label: str = "") -> ObjectDef:
     flat: list[FieldDef] = []
@@ -103,6 +122,7 @@ ACCOUNT = _object(
     typed("Open_Case_Count__c", "double"),
     typed("Avg_Case_Resolution_Hours__c", "double"),
     picklist("Customer_Health__c", CUSTOMER_HEALTH, restricted_picklist=True),
+    _currency_field(),
 )
 
 CONTACT = _object(
@@ -167,6 +187,9 @@ OPPORTUNITY = _object(
             derived_sql=f"{_letters('StageName')} IN ('closedwon', 'closedlost')"),
     boolean("IsWon", createable=False, updateable=False, derived_sql=f"{_letters('StageName')} = 'closedwon'"),
     picklist("ForecastCategoryName", FORECAST_CATEGORIES, label="Forecast Category"),
+    reference("Pricebook2Id", ("Pricebook2",), "Pricebook2", "Opportunities", label="Price Book ID"),
+    reference("CampaignId", ("Campaign",), "Campaign", "Opportunities"),
+    _currency_field(),
 )
 
 CASE = _object(
@@ -208,13 +231,158 @@ TASK = _object(
     textarea("Description", label="Comments"),
 )
 
-STANDARD_OBJECTS = (USER, ACCOUNT, CONTACT, LEAD, OPPORTUNITY, CASE, TASK)
+EVENT = _object(
+    "Event", "00U", "Events",
+    audit_fields("Event"),
+    ownership_fields(),
+    reference("WhoId", ("Contact", "Lead"), "Who", "Events", label="Name ID"),
+    reference("WhatId", ("Account", "Opportunity", "Case", "Campaign"), "What", "Events", label="Related To ID"),
+    reference("AccountId", ("Account",), "Account", createable=False, updateable=False),
+    text("Subject", 255),
+    text("Location", 255),
+    boolean("IsAllDayEvent", label="All-Day Event"),
+    typed("ActivityDateTime", "datetime", label="Due Date Time"),
+    typed("ActivityDate", "date", label="Due Date Only"),
+    typed("StartDateTime", "datetime", label="Start Date Time"),
+    typed("EndDateTime", "datetime", label="End Date Time"),
+    typed("DurationInMinutes", "int", label="Duration"),
+    picklist("ShowAs", EVENT_SHOW_AS, label="Show Time As"),
+    picklist("Type", EVENT_TYPES),
+    picklist("EventSubtype", EVENT_SUBTYPES, createable=True, updateable=False),
+    boolean("IsPrivate", label="Private"),
+    textarea("Description"),
+)
+
+CAMPAIGN = _object(
+    "Campaign", "701", "Campaigns",
+    audit_fields("Campaign"),
+    ownership_fields(),
+    text("Name", 80, nillable=False, name_field=True),
+    reference("ParentId", ("Campaign",), "Parent", "ChildCampaigns", label="Parent Campaign ID"),
+    picklist("Type", CAMPAIGN_TYPES),
+    picklist("Status", CAMPAIGN_STATUSES),
+    typed("StartDate", "date"),
+    typed("EndDate", "date"),
+    typed("ExpectedRevenue", "currency", label="Expected Revenue in Campaign"),
+    typed("BudgetedCost", "currency", label="Budgeted Cost in Campaign"),
+    typed("ActualCost", "currency", label="Actual Cost in Campaign"),
+    typed("ExpectedResponse", "percent", label="Expected Response (%)"),
+    typed("NumberSent", "double", label="Num Sent in Campaign"),
+    boolean("IsActive", label="Active"),
+    textarea("Description"),
+    _currency_field(),
+)
+
+CAMPAIGN_MEMBER = _object(
+    "CampaignMember", "00v", "Campaign Members",
+    audit_fields("CampaignMember"),
+    boolean("IsDeleted", createable=False, updateable=False),
+    reference("CampaignId", ("Campaign",), "Campaign", "CampaignMembers", nillable=False, updateable=False),
+    reference("LeadId", ("Lead",), "Lead", "CampaignMembers", updateable=False),
+    reference("ContactId", ("Contact",), "Contact", "CampaignMembers", updateable=False),
+    picklist("Status", CAMPAIGN_MEMBER_STATUSES),
+    boolean("HasResponded", label="Responded", createable=False, updateable=False),
+    typed("FirstRespondedDate", "date", createable=False, updateable=False),
+)
+
+PRODUCT2 = _object(
+    "Product2", "01t", "Products",
+    audit_fields("Product2"),
+    boolean("IsDeleted", createable=False, updateable=False),
+    text("Name", 255, nillable=False, name_field=True, label="Product Name"),
+    text("ProductCode", 255),
+    textarea("Description", 4000, label="Product Description"),
+    boolean("IsActive", label="Active"),
+    picklist("Family", PRODUCT_FAMILIES, label="Product Family"),
+    picklist("QuantityUnitOfMeasure", UNITS_OF_MEASURE, label="Quantity Unit Of Measure"),
+    text("StockKeepingUnit", 180, label="Product SKU"),
+    text("ExternalId", 255, label="External ID"),
+    boolean("IsArchived", createable=False, updateable=False),
+    _currency_field(),
+)
+
+PRICEBOOK2 = _object(
+    "Pricebook2", "01s", "Price Books",
+    audit_fields("Pricebook2"),
+    boolean("IsDeleted", createable=False, updateable=False),
+    text("Name", 255, nillable=False, name_field=True, label="Price Book Name"),
+    boolean("IsActive", label="Active"),
+    boolean("IsStandard", label="Is Standard Price Book", createable=False, updateable=False),
+    boolean("IsArchived", createable=False, updateable=False),
+    textarea("Description", 255),
+)
+
+PRICEBOOK_ENTRY = _object(
+    "PricebookEntry", "01u", "Price Book Entries",
+    audit_fields("PricebookEntry"),
+    boolean("IsDeleted", createable=False, updateable=False),
+    text("Name", 255, createable=False, updateable=False, name_field=True, label="Product Name"),
+    reference("Pricebook2Id", ("Pricebook2",), "Pricebook2", "PricebookEntries", nillable=False, updateable=False,
+              label="Price Book ID"),
+    reference("Product2Id", ("Product2",), "Product2", "PricebookEntries", nillable=False, updateable=False,
+              label="Product ID"),
+    typed("UnitPrice", "currency", nillable=False, label="List Price"),
+    boolean("IsActive", label="Active"),
+    boolean("UseStandardPrice", label="Use Standard Price"),
+    text("ProductCode", 255, createable=False, updateable=False),
+    boolean("IsArchived", createable=False, updateable=False),
+    _currency_field(updateable=False),
+)
+
+OPPORTUNITY_LINE_ITEM = _object(
+    "OpportunityLineItem", "00k", "Opportunity Product",
+    audit_fields("OpportunityLineItem"),
+    boolean("IsDeleted", createable=False, updateable=False),
+    reference("OpportunityId", ("Opportunity",), "Opportunity", "OpportunityLineItems", nillable=False,
+              updateable=False),
+    text("Name", 376, createable=False, updateable=False, name_field=True, label="Opportunity Product Name"),
+    reference("PricebookEntryId", ("PricebookEntry",), "PricebookEntry", "OpportunityLineItems",
+              updateable=False, label="Price Book Entry ID"),
+    reference("Product2Id", ("Product2",), "Product2", "OpportunityLineItems", updateable=False,
+              label="Product ID"),
+    text("ProductCode", 255, createable=False, updateable=False),
+    typed("Quantity", "double", nillable=False),
+    typed("UnitPrice", "currency", label="Sales Price"),
+    typed("ListPrice", "currency", createable=False, updateable=False, label="List Price"),
+    typed("Discount", "percent"),
+    typed("Subtotal", "currency", createable=False, updateable=False),
+    typed("TotalPrice", "currency"),
+    typed("ServiceDate", "date", label="Date"),
+    text("Description", 255, label="Line Description"),
+    typed("SortOrder", "int", createable=False, updateable=False),
+    _currency_field(createable=False, updateable=False),
+)
+
+CURRENCY_TYPE = _object(
+    "CurrencyType", "02o", "Currencies",
+    audit_fields("CurrencyType"),
+    picklist("IsoCode", CURRENCIES, restricted_picklist=True, nillable=False, label="Currency ISO Code"),
+    typed("ConversionRate", "double", nillable=False, label="Conversion Rate"),
+    typed("DecimalPlaces", "int", nillable=False, label="Decimal Places"),
+    boolean("IsActive", label="Active"),
+    boolean("IsCorporate", label="Corporate Currency"),
+)
+
+DATED_CONVERSION_RATE = _object(
+    "DatedConversionRate", "04w", "Dated Conversion Rates",
+    audit_fields("DatedConversionRate"),
+    picklist("IsoCode", CURRENCIES, restricted_picklist=True, nillable=False, label="Currency ISO Code"),
+    typed("ConversionRate", "double", nillable=False, label="Conversion Rate"),
+    typed("StartDate", "date", nillable=False, label="Start Date"),
+    typed("NextStartDate", "date", createable=False, updateable=False, label="Next Start Date"),
+)
+
+STANDARD_OBJECTS = (
+    USER, ACCOUNT, CONTACT, LEAD, OPPORTUNITY, CASE, TASK, EVENT, CAMPAIGN, CAMPAIGN_MEMBER, PRODUCT2, PRICEBOOK2,
+    PRICEBOOK_ENTRY, OPPORTUNITY_LINE_ITEM, CURRENCY_TYPE, DATED_CONVERSION_RATE,
+)
 
 # the generated custom objects (a deterministic catalog) and the benchmark shapes complete the catalog
 
 OBJECTS: dict[str, ObjectDef] = {o.name: o for o in (*STANDARD_OBJECTS, *CUSTOM_OBJECTS, *BENCHMARK_OBJECTS)}
 _OBJECTS_BY_LOWER_NAME = {name.lower(): o for name, o in OBJECTS.items()}
 _OBJECTS_BY_PREFIX = {o.key_prefix: o for o in OBJECTS.values()}
+assert len(_OBJECTS_BY_PREFIX) == len(OBJECTS), "two objects share a key prefix"
 
 
 def get_object(name: str) -> ObjectDef | None:

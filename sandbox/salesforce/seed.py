@@ -26,6 +26,10 @@ from .schema import (
     LEAD_SOURCES, LEAD_STATUSES, OBJECTS, OPPORTUNITY_STAGES, OPPORTUNITY_TYPES, RATINGS, SALUTATIONS,
     TASK_PRIORITIES, TASK_STATUSES, TASK_SUBTYPES, ObjectDef, get_object,
 )
+from .schema import (
+    CAMPAIGN_MEMBER_STATUSES, CAMPAIGN_STATUSES, CAMPAIGN_TYPES, CURRENCIES, EVENT_SHOW_AS, EVENT_TYPES,
+    PRODUCT_FAMILIES,
+)
 from .store import OrgStore, is_wide, quote
 
 SEED_END = dt.datetime(2025, 6, 1)
@@ -37,7 +41,31 @@ INTEGRATION_USERNAME = "integration@medallion-sandbox.example.com"
 DEFAULT_ORG_ID = "00D8d0000000001EAA"
 BASE_COUNTS = {
     "User": 50, "Account": 600, "Contact": 1800, "Lead": 2500, "Opportunity": 1500, "Case": 2000, "Task": 5000,
+    "Event": 2000, "Campaign": 40, "CampaignMember": 1500, "Product2": 150, "OpportunityLineItem": 3500,
 }
+# multi-currency (advanced currency management): the org's currencies, their static rate against the corporate
+# currency (USD) and decimal places; dated rates start every quarter over the seeded span (see DATED_RATE_STARTS)
+CURRENCY_RATES = {"USD": (1.0, 2), "EUR": (0.92, 2), "GBP": (0.79, 2), "JPY": (151.5, 0)}
+DATED_RATE_STARTS = tuple(dt.date(2022 + (5 + 3 * k) // 12, (5 + 3 * k) % 12 + 1, 1) for k in range(13))
+FIRST_RATE_START = dt.date(1, 1, 1)  # the rate Salesforce creates when dated rates are enabled: valid since ever
+LAST_RATE_END = dt.date(9999, 12, 31)  # NextStartDate of a currency's latest rate (none follows)
+# price books: standard (every currency), partner (USD), EMEA (EUR, GBP); one entry per product and pair
+PRICEBOOKS = (("Standard Price Book", True, ("USD", "EUR", "GBP", "JPY")), ("Partner Price Book", False, ("USD",)),
+              ("EMEA Price Book", False, ("EUR", "GBP")))
+PRICEBOOK_ENTRY_PAIRS = tuple((book, currency) for book, (_, _, currencies) in enumerate(PRICEBOOKS, start=1)
+                              for currency in currencies)
+CURRENCY_BY_COUNTRY = {"Switzerland": "EUR", "Germany": "EUR", "Ireland": "EUR", "Poland": "EUR",
+                       "United Kingdom": "GBP"}  # the ERP's mapping (sandbox/erp/seed.py); any other country: USD
+PRODUCT_FAMILY_CODES = {"Hardware": "HW", "Software": "SW", "Subscription": "SUB", "Services": "SVC"}
+PRODUCT_FAMILY_UNITS = {"Hardware": "Each", "Software": "Each", "Subscription": "Month", "Services": "Hour"}
+ADJECTIVES = ["Basic", "Standard", "Pro", "Enterprise", "Premium", "Lite", "Plus", "Ultra", "Compact", "XL"]
+PRODUCT_NOUNS = ["Gateway", "Sensor", "Analytics Suite", "Data Connector", "Cloud Seat", "Storage Plan",
+                 "Implementation", "Training", "Überwachung Unit", "Données Migration"]
+EVENT_SUBJECTS = ["Meeting", "Demo", "Quarterly business review", "Lunch, with the CFO", "Onsite visit",
+                  'Kick-off "phase 2"']
+EVENT_LOCATIONS = ["Zoom", "Customer office", "Zürich HQ", "東京 office", "Café Crème, Rue de la Paix"]
+CAMPAIGN_NAMES = ["Spring Webinar", "Trade Show", "Partner Summit", "Email Nurture", "Direct Mail Q",
+                  "Rocket Launch 🚀", "Ärzte Kongress"]
 
 FIRST_NAMES = [
     "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "Sean",
@@ -111,6 +139,15 @@ def object_counts(scale: float, options: Mapping[str, str] | None = None) -> dic
             if obj is None:
                 raise ValueError(f"option {key}: unknown object")
             counts[obj.name] = int(value)
+    # fixed by the org's currencies and price books, whatever the options; one price book entry per product and
+    # (price book, currency) pair; lines need opportunities and products
+    counts.update({"Pricebook2": len(PRICEBOOKS), "CurrencyType": len(CURRENCY_RATES),
+                   "DatedConversionRate": len(CURRENCY_RATES) * (1 + len(DATED_RATE_STARTS))})
+    counts["PricebookEntry"] = counts["Product2"] * len(PRICEBOOK_ENTRY_PAIRS)
+    if not (counts["Opportunity"] and counts["Product2"]):
+        counts["OpportunityLineItem"] = 0
+    if not (counts["Campaign"] and (counts["Lead"] or counts["Contact"])):
+        counts["CampaignMember"] = 0
     if counts["User"] < 1:
         raise ValueError("the org needs at least one User (the integration user)")
     return counts
@@ -246,6 +283,10 @@ def _create_macros(cur: duckdb.DuckDBPyConnection, seed: int) -> None:
 def _statements(counts: dict[str, int], username: str = INTEGRATION_USERNAME) -> dict[str, str]:
     n_users, n_accounts, n_contacts = counts["User"], counts["Account"], counts["Contact"]
     n_opps, n_cases = counts["Opportunity"], counts["Case"]
+    n_campaigns = counts["Campaign"]
+    account_currency = "CASE " + " ".join(
+        f"WHEN t.loc[4] = '{country}' THEN '{currency}'" for country, currency in CURRENCY_BY_COUNTRY.items()
+    ) + " ELSE 'USD' END"
     managers = max(1, n_users // 8)
     owner = f"sf_id('005', rand_int(i, 'owner', 2, {n_users}))"
     audit = (
@@ -312,7 +353,7 @@ def _statements(counts: dict[str, int], username: str = INTEGRATION_USERNAME) ->
                 "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry", "Phone",
                 "Website", "AnnualRevenue", "NumberOfEmployees", "Description", "Customer_Key__c",
                 "Open_Pipeline_Amount__c", "Closed_Won_Amount__c", "Open_Case_Count__c",
-                "Avg_Case_Resolution_Hours__c", "Customer_Health__c")
+                "Avg_Case_Resolution_Hours__c", "Customer_Health__c", "CurrencyIsoCode")
             SELECT sf_id('001', i), {audit}, false, t.owner, NULL, t.name,
                 CASE WHEN chance(i, 'typenull', 0.05) THEN NULL ELSE pick({_sql_list(ACCOUNT_TYPES)}, i, 'type') END,
                 {industry},
@@ -325,7 +366,7 @@ def _statements(counts: dict[str, int], username: str = INTEGRATION_USERNAME) ->
                 CASE WHEN chance(i, 'empnull', 0.15) THEN NULL ELSE CAST(rand_int(i, 'emp', 1, 20000) AS INTEGER) END,
                 {description},
                 CASE WHEN chance(i, 'keynull', 0.1) THEN NULL ELSE 'CUST-' || lpad(CAST(i AS VARCHAR), 6, '0') END,
-                NULL, NULL, NULL, NULL, NULL
+                NULL, NULL, NULL, NULL, NULL, {account_currency}
             FROM (SELECT i, {times}, {owner} AS owner, {company} AS name,
                     pick({locations}, i, 'loc') AS loc FROM range(1, {n_accounts + 1}) r(i)) t""",
         "Contact": f"""
@@ -353,7 +394,8 @@ def _statements(counts: dict[str, int], username: str = INTEGRATION_USERNAME) ->
         "Opportunity": f"""
             INSERT INTO "Opportunity" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
                 "SystemModstamp", "IsDeleted", "OwnerId", "AccountId", "Name", "Description", "StageName", "Amount",
-                "Probability", "CloseDate", "Type", "LeadSource", "IsClosed", "IsWon", "ForecastCategoryName")
+                "Probability", "CloseDate", "Type", "LeadSource", "IsClosed", "IsWon", "ForecastCategoryName",
+                "Pricebook2Id", "CampaignId", "CurrencyIsoCode")
             SELECT sf_id('006', i), {audit}, false, t.owner, a."Id",
                 coalesce(a."Name", 'Unassigned') || ' - ' || pick({_sql_list(OPPORTUNITY_SUFFIXES)}, i, 'oppname'),
                 {description},
@@ -364,13 +406,25 @@ def _statements(counts: dict[str, int], username: str = INTEGRATION_USERNAME) ->
                 CASE WHEN chance(i, 'typenull', 0.1) THEN NULL ELSE pick({_sql_list(OPPORTUNITY_TYPES)}, i, 'type') END,
                 CASE WHEN chance(i, 'srcnull', 0.2) THEN NULL ELSE pick({_sql_list(LEAD_SOURCES)}, i, 'src') END,
                 t.stage >= 9, t.stage = 9,
-                {_sql_list(STAGE_FORECAST)}[t.stage]
-            FROM (SELECT i, {times}, {owner} AS owner,
+                {_sql_list(STAGE_FORECAST)}[t.stage],
+                -- the price book its products come from (the partner book only for USD opportunities)
+                CASE WHEN t.currency = 'USD' AND chance(i, 'partnerbook', 0.15) THEN sf_id('01s', 2)
+                     WHEN t.currency IN ('EUR', 'GBP') AND chance(i, 'emeabook', 0.3) THEN sf_id('01s', 3)
+                     ELSE sf_id('01s', 1) END,
+                CASE WHEN {n_campaigns} > 0 AND chance(i, 'campaign', 0.2)
+                     THEN sf_id('701', rand_int(i, 'campaignid', 1, greatest({n_campaigns}, 1))) END,
+                t.currency
+            FROM (SELECT t0.*,
+                    -- the account's currency; a few deals in another of the org's currencies
+                    CASE WHEN chance(t0.i, 'oppcurrency', 0.04) THEN pick({_sql_list(CURRENCIES)}, t0.i, 'oppcur')
+                         ELSE coalesce(acc."CurrencyIsoCode", 'USD') END AS currency
+                  FROM (SELECT i, {times}, {owner} AS owner,
                     CASE WHEN chance(i, 'closed', 0.45) THEN CAST(rand_int(i, 'won', 9, 10) AS INTEGER)
                          ELSE CAST(rand_int(i, 'openstage', 1, 8) AS INTEGER) END AS stage,
                     CASE WHEN chance(i, 'noaccount', 0.03) THEN NULL
                          ELSE sf_id('001', rand_int(i, 'account', 1, {n_accounts})) END AS account_id
-                  FROM range(1, {n_opps + 1}) r(i)) t
+                  FROM range(1, {n_opps + 1}) r(i)) t0
+                  LEFT JOIN "Account" acc ON acc."Id" = t0.account_id) t
             LEFT JOIN "Account" a ON a."Id" = t.account_id""",
         "Lead": f"""
             INSERT INTO "Lead" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
@@ -471,4 +525,205 @@ def _statements(counts: dict[str, int], username: str = INTEGRATION_USERNAME) ->
                          WHEN chance(i, 'whatcase', 0.3) THEN sf_id('500', rand_int(i, 'case', 1, {n_cases}))
                          ELSE sf_id('001', rand_int(i, 'account', 1, {n_accounts})) END AS what
                   FROM range(1, {counts['Task'] + 1}) r(i)) t""",
+        **_sales_statements(counts, audit, times, owner, description),
+    }
+
+
+def _sales_statements(counts: dict[str, int], audit: str, times: str, owner: str, description: str) -> dict[str, str]:
+    """Currencies and dated rates, products, price books and their entries, campaigns and their members, events and
+    opportunity products (whose totals become their opportunity's Amount, as Salesforce keeps it)."""
+    n_users, n_accounts, n_contacts = counts["User"], counts["Account"], counts["Contact"]
+    n_opps, n_cases, n_leads = counts["Opportunity"], counts["Case"], counts["Lead"]
+    n_products, n_campaigns = counts["Product2"], counts["Campaign"]
+    pairs = len(PRICEBOOK_ENTRY_PAIRS)
+    currencies = _sql_list(tuple(CURRENCY_RATES))
+    rates = _sql_list(tuple(rate for rate, _ in CURRENCY_RATES.values()))
+    places = _sql_list(tuple(p for _, p in CURRENCY_RATES.values()))
+    starts = _sql_list([FIRST_RATE_START.isoformat(), *(d.isoformat() for d in DATED_RATE_STARTS)])
+    n_starts = 1 + len(DATED_RATE_STARTS)
+    setup_time = "TIMESTAMP '2022-05-02 09:00:00'"  # currencies and price books exist before the seeded history
+    system_audit = (f"{setup_time} + to_seconds(i * 60), sf_id('005', 1), {setup_time} + to_seconds(i * 60), "
+                    f"sf_id('005', 1), {setup_time} + to_seconds(i * 60)")
+    families = _sql_list(PRODUCT_FAMILIES)
+    codes = "CASE family " + " ".join(f"WHEN '{f}' THEN '{c}'" for f, c in PRODUCT_FAMILY_CODES.items()) + " END"
+    units = "CASE family " + " ".join(f"WHEN '{f}' THEN '{u}'" for f, u in PRODUCT_FAMILY_UNITS.items()) + " END"
+    pair_books = _sql_list(tuple(book for book, _ in PRICEBOOK_ENTRY_PAIRS))
+    pair_currencies = _sql_list(tuple(currency for _, currency in PRICEBOOK_ENTRY_PAIRS))
+    books = ", ".join(
+        f"(sf_id('01s', {n}), '{name}', {str(standard).lower()})" for n, (name, standard, _) in enumerate(PRICEBOOKS, 1)
+    )
+    return {
+        "CurrencyType": f"""
+            INSERT INTO "CurrencyType" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "IsoCode", "ConversionRate", "DecimalPlaces", "IsActive", "IsCorporate")
+            SELECT sf_id('02o', i), {system_audit}, {currencies}[i], {rates}[i], {places}[i], true, i = 1
+            FROM range(1, {len(CURRENCY_RATES) + 1}) r(i)""",
+        # per currency: the rate valid since ever, then one per quarter; the corporate currency's is always 1
+        "DatedConversionRate": f"""
+            INSERT INTO "DatedConversionRate" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate",
+                "LastModifiedById", "SystemModstamp", "IsoCode", "ConversionRate", "StartDate", "NextStartDate")
+            SELECT sf_id('04w', i),
+                greatest({setup_time}, CAST(start_date AS TIMESTAMP) - INTERVAL 3 DAY) + to_seconds(i * 60),
+                sf_id('005', 1),
+                greatest({setup_time}, CAST(start_date AS TIMESTAMP) - INTERVAL 3 DAY) + to_seconds(i * 60),
+                sf_id('005', 1),
+                greatest({setup_time}, CAST(start_date AS TIMESTAMP) - INTERVAL 3 DAY) + to_seconds(i * 60),
+                currency,
+                CASE WHEN c = 1 THEN 1.0
+                     ELSE round({rates}[c] * (1 + CAST(rand_int(i, 'fx', -60, 60) AS DOUBLE) / 1000), 6) END,
+                start_date,
+                CASE WHEN k < {n_starts} THEN CAST({starts}[k + 1] AS DATE) ELSE DATE '{LAST_RATE_END.isoformat()}' END
+            FROM (SELECT i, c, k, {currencies}[c] AS currency, CAST({starts}[k] AS DATE) AS start_date
+                  FROM (SELECT i, 1 + (i - 1) // {n_starts} AS c, 1 + (i - 1) % {n_starts} AS k
+                        FROM range(1, {counts['DatedConversionRate'] + 1}) r(i)))""",
+        "Product2": f"""
+            INSERT INTO "Product2" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "IsDeleted", "Name", "ProductCode", "Description", "IsActive", "Family",
+                "QuantityUnitOfMeasure", "StockKeepingUnit", "ExternalId", "IsArchived", "CurrencyIsoCode")
+            SELECT sf_id('01t', i), {audit}, false,
+                pick({_sql_list(PRODUCT_NOUNS)}, i, 'noun') || ' ' || pick({_sql_list(ADJECTIVES)}, i, 'adj'),
+                {codes} || '-' || CAST(1000 + i AS VARCHAR),
+                {description},
+                NOT chance(i, 'inactive', 0.08),
+                -- an unrestricted picklist: spelling dirt and a few nulls, as imports leave them
+                CASE WHEN chance(i, 'familynull', 0.04) THEN NULL ELSE maybe_dirty(family, i, 'familydirt', 0.12) END,
+                CASE WHEN chance(i, 'unitnull', 0.1) THEN NULL ELSE {units} END,
+                CASE WHEN chance(i, 'skunull', 0.3) THEN NULL ELSE {codes} || '-' || CAST(1000 + i AS VARCHAR) END,
+                NULL, false, 'USD'
+            FROM (SELECT i, {times}, {owner} AS owner, pick({families}, i, 'family') AS family
+                  FROM range(1, {n_products + 1}) r(i)) t""",
+        "Pricebook2": f"""
+            INSERT INTO "Pricebook2" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "IsDeleted", "Name", "IsActive", "IsStandard", "IsArchived", "Description")
+            SELECT b.id, {system_audit}, false, b.name, true, b.standard, false,
+                CASE WHEN b.standard THEN NULL ELSE 'Prices of the ' || b.name END
+            FROM (VALUES {books}) b(id, name, standard), range(1, 2) r(i)""",
+        # list prices: the product's base USD price times the currency's rate, 15 % off on the partner book
+        "PricebookEntry": f"""
+            INSERT INTO "PricebookEntry" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate",
+                "LastModifiedById", "SystemModstamp", "IsDeleted", "Name", "Pricebook2Id", "Product2Id", "UnitPrice",
+                "IsActive", "UseStandardPrice", "ProductCode", "IsArchived", "CurrencyIsoCode")
+            SELECT sf_id('01u', i), p."CreatedDate", p."CreatedById", p."LastModifiedDate", p."LastModifiedById",
+                p."SystemModstamp", false, p."Name", sf_id('01s', t.book), p."Id",
+                round(t.base * {rates}[list_position({currencies}, t.currency)] * CASE WHEN t.book = 2 THEN 0.85 ELSE 1 END,
+                      {places}[list_position({currencies}, t.currency)]),
+                p."IsActive" AND NOT chance(i, 'entryinactive', 0.03), false, p."ProductCode", false, t.currency
+            FROM (SELECT i, 1 + (i - 1) // {pairs} AS product, {pair_books}[1 + (i - 1) % {pairs}] AS book,
+                    {pair_currencies}[1 + (i - 1) % {pairs}] AS currency,
+                    CAST(rand_int(1 + (i - 1) // {pairs}, 'listprice', 2, 400) AS DOUBLE) * 25 AS base
+                  FROM range(1, {counts['PricebookEntry'] + 1}) r(i)) t
+            JOIN "Product2" p ON p."Id" = sf_id('01t', t.product)
+            ORDER BY i""",
+        "Campaign": f"""
+            INSERT INTO "Campaign" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "IsDeleted", "OwnerId", "Name", "ParentId", "Type", "Status", "StartDate",
+                "EndDate", "ExpectedRevenue", "BudgetedCost", "ActualCost", "ExpectedResponse", "NumberSent",
+                "IsActive", "Description", "CurrencyIsoCode")
+            SELECT sf_id('701', i), {audit}, false, t.owner,
+                pick({_sql_list(CAMPAIGN_NAMES)}, i, 'name') || ' ' || CAST(year(t.start_date) AS VARCHAR)
+                    || ' #' || CAST(i AS VARCHAR),
+                CASE WHEN i > 5 AND chance(i, 'parent', 0.15) THEN sf_id('701', rand_int(i, 'parentid', 1, 5)) END,
+                CASE WHEN chance(i, 'typenull', 0.1) THEN NULL ELSE pick({_sql_list(CAMPAIGN_TYPES)}, i, 'type') END,
+                maybe_dirty(CASE WHEN t.end_date < CAST(seed_end() AS DATE) THEN
+                                 CASE WHEN chance(i, 'aborted', 0.1) THEN 'Aborted' ELSE 'Completed' END
+                            WHEN t.start_date <= CAST(seed_end() AS DATE) THEN 'In Progress' ELSE 'Planned' END,
+                            i, 'statusdirt', 0.12),
+                t.start_date, t.end_date,
+                CASE WHEN chance(i, 'revnull', 0.3) THEN NULL ELSE CAST(rand_int(i, 'rev', 10, 500) AS DOUBLE) * 1000 END,
+                CAST(rand_int(i, 'budget', 1, 100) AS DOUBLE) * 500,
+                CASE WHEN t.start_date <= CAST(seed_end() AS DATE) THEN CAST(rand_int(i, 'actual', 1, 100) AS DOUBLE) * 450 END,
+                CAST(rand_int(i, 'response', 1, 30) AS DOUBLE),
+                CAST(rand_int(i, 'sent', 0, 5000) AS DOUBLE),
+                t.end_date >= CAST(seed_end() AS DATE),
+                {description}, 'USD'
+            FROM (SELECT i, {times}, {owner} AS owner,
+                    CAST(seed_time(i, 'created') AS DATE) + CAST(rand_int(i, 'startin', 0, 60) AS INTEGER) AS start_date,
+                    CAST(seed_time(i, 'created') AS DATE) + CAST(rand_int(i, 'startin', 0, 60) AS INTEGER)
+                        + CAST(rand_int(i, 'length', 1, 90) AS INTEGER) AS end_date
+                  FROM range(1, {n_campaigns + 1}) r(i)) t""",
+        "CampaignMember": f"""
+            INSERT INTO "CampaignMember" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "IsDeleted", "CampaignId", "LeadId", "ContactId", "Status", "HasResponded",
+                "FirstRespondedDate")
+            SELECT sf_id('00v', i), {audit}, false, t.campaign,
+                CASE WHEN t.is_lead THEN sf_id('00Q', rand_int(i, 'lead', 1, {max(n_leads, 1)})) END,
+                CASE WHEN NOT t.is_lead THEN sf_id('003', rand_int(i, 'contact', 1, {max(n_contacts, 1)})) END,
+                maybe_dirty(CASE WHEN t.responded THEN 'Responded' ELSE 'Sent' END, i, 'statusdirt', 0.1),
+                t.responded,
+                CASE WHEN t.responded THEN CAST(t.modified AS DATE) END
+            FROM (SELECT i, {times}, {owner} AS owner,
+                    sf_id('701', rand_int(i, 'campaign', 1, {max(n_campaigns, 1)})) AS campaign,
+                    {n_leads} > 0 AND ({n_contacts} = 0 OR chance(i, 'islead', 0.4)) AS is_lead,
+                    chance(i, 'responded', 0.35) AS responded
+                  FROM range(1, {counts['CampaignMember'] + 1}) r(i)) t""",
+        "Event": f"""
+            INSERT INTO "Event" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                "SystemModstamp", "IsDeleted", "OwnerId", "WhoId", "WhatId", "AccountId", "Subject", "Location",
+                "IsAllDayEvent", "ActivityDateTime", "ActivityDate", "StartDateTime", "EndDateTime",
+                "DurationInMinutes", "ShowAs", "Type", "EventSubtype", "IsPrivate", "Description")
+            SELECT sf_id('00U', i), {audit}, false, t.owner, t.who,
+                CASE WHEN t.who LIKE '00Q%' THEN NULL ELSE t.what END,
+                CASE WHEN t.who LIKE '00Q%' THEN NULL WHEN t.what LIKE '001%' THEN t.what END,
+                pick({_sql_list(EVENT_SUBJECTS)}, i, 'subject'),
+                CASE WHEN chance(i, 'locnull', 0.3) THEN NULL ELSE pick({_sql_list(EVENT_LOCATIONS)}, i, 'loc') END,
+                t.all_day,
+                CASE WHEN NOT t.all_day THEN t.starts END,
+                CAST(t.starts AS DATE),
+                t.starts,
+                -- about 1% end before they start, as imports leave them: silver quarantines these
+                CASE WHEN chance(i, 'endsbefore', 0.01) THEN t.starts - to_seconds(3600) ELSE t.starts + to_seconds(t.minutes * 60) END,
+                t.minutes,
+                CASE WHEN chance(i, 'shownull', 0.1) THEN NULL ELSE pick({_sql_list(EVENT_SHOW_AS)}, i, 'showas') END,
+                CASE WHEN chance(i, 'typenull', 0.2) THEN NULL
+                     ELSE maybe_dirty(pick({_sql_list(EVENT_TYPES)}, i, 'type'), i, 'typedirt', 0.12) END,
+                'Event', chance(i, 'private', 0.05), {description}
+            FROM (SELECT i, {times}, {owner} AS owner, chance(i, 'allday', 0.1) AS all_day,
+                    CASE WHEN chance(i, 'allday', 0.1) THEN 1440 ELSE CAST(rand_int(i, 'minutes', 1, 8) AS INTEGER) * 15 END AS minutes,
+                    date_trunc('hour', seed_time(i, 'created')) + to_seconds(CAST(rand_int(i, 'startin', 0, 30 * 24) AS BIGINT) * 3600) AS starts,
+                    CASE WHEN chance(i, 'whonull', 0.15) OR {n_contacts} = 0 THEN NULL
+                         WHEN {n_leads} > 0 AND chance(i, 'wholead', 0.2) THEN sf_id('00Q', rand_int(i, 'lead', 1, {max(n_leads, 1)}))
+                         ELSE sf_id('003', rand_int(i, 'contact', 1, {max(n_contacts, 1)})) END AS who,
+                    CASE WHEN chance(i, 'whatnull', 0.1) THEN NULL
+                         WHEN {n_opps} > 0 AND chance(i, 'whatopp', 0.4) THEN sf_id('006', rand_int(i, 'opp', 1, {max(n_opps, 1)}))
+                         WHEN {n_cases} > 0 AND chance(i, 'whatcase', 0.15) THEN sf_id('500', rand_int(i, 'case', 1, {max(n_cases, 1)}))
+                         WHEN {n_accounts} > 0 THEN sf_id('001', rand_int(i, 'account', 1, {max(n_accounts, 1)})) END AS what
+                  FROM range(1, {counts['Event'] + 1}) r(i)) t""",
+        # a line's entry is its product's on the opportunity's price book in the opportunity's currency; Amount
+        # of an opportunity with lines is the sum of their TotalPrice (Salesforce makes it read-only then)
+        "OpportunityLineItem": f"""
+            INSERT INTO "OpportunityLineItem" ("Id", "CreatedDate", "CreatedById", "LastModifiedDate",
+                "LastModifiedById", "SystemModstamp", "IsDeleted", "OpportunityId", "Name", "PricebookEntryId",
+                "Product2Id", "ProductCode", "Quantity", "UnitPrice", "ListPrice", "Discount", "Subtotal",
+                "TotalPrice", "ServiceDate", "Description", "SortOrder", "CurrencyIsoCode")
+            SELECT sf_id('00k', t.i),
+                greatest(o."CreatedDate", t.created), o."CreatedById", greatest(o."LastModifiedDate", t.created),
+                o."LastModifiedById", greatest(o."SystemModstamp", t.created), false, o."Id",
+                o."Name" || ' ' || e."Name", e."Id", e."Product2Id", e."ProductCode", t.quantity,
+                round(e."UnitPrice" * t.price_factor, 2), e."UnitPrice", t.discount,
+                round(t.quantity * round(e."UnitPrice" * t.price_factor, 2), 2),
+                round(t.quantity * round(e."UnitPrice" * t.price_factor, 2) * (1 - coalesce(t.discount, 0) / 100), 2),
+                CASE WHEN chance(t.i, 'servicenull', 0.3) THEN NULL
+                     ELSE o."CloseDate" + CAST(rand_int(t.i, 'service', 0, 60) AS INTEGER) END,
+                CASE WHEN chance(t.i, 'descnull', 0.7) THEN NULL
+                     ELSE pick(['Year 1', 'Pilot seats', 'Incl. onboarding, travel', 'Rabatt für Ärzte'], t.i, 'desc') END,
+                CAST(row_number() OVER (PARTITION BY o."Id" ORDER BY t.i) AS INTEGER), o."CurrencyIsoCode"
+            FROM (SELECT i, seed_time(i, 'created') AS created,
+                    sf_id('006', rand_int(i, 'lineopp', 1, {max(n_opps, 1)})) AS opp,
+                    sf_id('01t', rand_int(i, 'product', 1, {max(n_products, 1)})) AS product,
+                    CAST(rand_int(i, 'qty', 1, 20) AS DOUBLE) AS quantity,
+                    CASE WHEN chance(i, 'discnull', 0.6) THEN NULL
+                         ELSE CAST(rand_int(i, 'disc', 0, 20) AS DOUBLE) END AS discount,
+                    CAST(rand_int(i, 'pricefactor', 80, 100) AS DOUBLE) / 100 AS price_factor
+                  FROM range(1, {counts['OpportunityLineItem'] + 1}) r(i)) t
+            JOIN "Opportunity" o ON o."Id" = t.opp
+            JOIN "PricebookEntry" e ON e."Product2Id" = t.product
+                AND e."Pricebook2Id" = o."Pricebook2Id" AND e."CurrencyIsoCode" = o."CurrencyIsoCode"
+            ORDER BY t.i;
+            UPDATE "Opportunity" SET "Amount" = lines.total,
+                "LastModifiedDate" = greatest("LastModifiedDate", lines.stamp),
+                "SystemModstamp" = greatest("SystemModstamp", lines.stamp)
+            FROM (SELECT "OpportunityId", sum("TotalPrice") AS total, max("SystemModstamp") AS stamp
+                  FROM "OpportunityLineItem" GROUP BY "OpportunityId") lines
+            WHERE lines."OpportunityId" = "Opportunity"."Id"
+            """,
     }

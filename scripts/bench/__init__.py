@@ -14,7 +14,7 @@ What it measures (issue 6, point 6, quoted):
        `COPY ... FROM STDIN` through psycopg 3 into a fresh table of the same columns in a database the bench
        creates and drops). Ratios: ours / raw DuckDB COPY, ours / raw PostgreSQL COPY, ours / provider.
     2. A 200-object cycle with nothing changed: after a full extraction of every object of an org (the sandbox's
-       209 objects at a small scale), a second `plan_cycle` (+ extracting whatever it plans, which must be
+       218 objects at a small scale), a second `plan_cycle` (+ extracting whatever it plans, which must be
        nothing) — wall time, API calls, Bulk jobs created (from the org's /usage or the audit), objects probed.
     3. The cost of an incremental run at 1M and 10M rows (Bench_Narrow__c) with the same 10k changes (the
        sandbox's `update` mutation on 10,000 rows): after a full extraction, mutate, then time the incremental
@@ -58,7 +58,7 @@ Environment variables (defaults finish in about 10-15 minutes on the 2-core mach
 | BENCH_NARROW_ROWS, BENCH_WIDE_ROWS | 1000000, 100000 | sizes of Bench_Narrow__c / Bench_Wide__c for 1. |
 | BENCH_PROVIDER_NARROW_ROWS, BENCH_PROVIDER_WIDE_ROWS | 50000, 5000 | rows the provider's REST path reads (``LIMIT``): it holds every record in memory, as Python dicts and then a DataFrame |
 | BENCH_PAGE_ROWS | ExtractOptions' default | Bulk result page size for ours and for the raw COPY's files |
-| BENCH_CYCLE_SCALE, BENCH_CYCLE_CUSTOM_SCALE | 0.05, 0.02 | the 209-object org of 2. |
+| BENCH_CYCLE_SCALE, BENCH_CYCLE_CUSTOM_SCALE | 0.05, 0.02 | the 218-object org of 2. |
 | BENCH_INCREMENTAL_ROWS | 200000,2000000 | the two Bench_Narrow__c sizes of 3. |
 | BENCH_CHANGES | 10000 | rows updated before the incremental run |
 | BENCH_CROSSOVER_DELTAS | 1000,5000,10000,25000,50000 | delta sizes of 4. (on the smaller org of 3.) |

@@ -29,8 +29,8 @@ def second_org(tables: list[BronzeTable]) -> list[BronzeTable]:
         columns = table.columns
         rows = [list(row) for row in table.rows]
         source, batch = columns.index("_source"), columns.index("_batch_id")
-        if table.name == "salesforce_tombstones":
-            continue
+        if not table.name.startswith("salesforce__"):
+            continue  # the tombstones (below), and the ERP's tables: one ERP, whatever the orgs
         for row in rows:
             row[source] = SECOND
             row[batch] = "org2-" + row[batch]  # batch ids are unique across orgs (each has a uuid)

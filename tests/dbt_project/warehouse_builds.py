@@ -1,6 +1,6 @@
 """Helpers to build the dbt project on a fresh warehouse loaded with the bronze fixture.
 
-The fixture (fixtures/bronze/salesforce__<object>.csv) follows the bronze landing contract of
+The fixture (fixtures/bronze/salesforce__<object>.csv, and the ERP's erp__<table>.csv, erp_files__<kind>.csv) follows the bronze landing contract of
 docs/ARCHITECTURE.md: lower-case VARCHAR columns named as the Salesforce fields, "" as NULL, plus
 _batch_id, _extracted_at (TIMESTAMP) and _source. Every warehouse is created by the fixture that uses it
 (a DuckDB file in a tmp dir, a PostgreSQL database with a unique name) and nothing is read from an earlier run.
@@ -34,7 +34,7 @@ def read_bronze_fixture() -> list[BronzeTable]:
     """Every fixture CSV, all values as text (NULL for empty), exactly as extract/ would land them."""
     tables = []
     with duckdb.connect() as con:
-        for path in sorted(BRONZE_FIXTURE_DIR.glob("salesforce_*.csv")):
+        for path in sorted([*BRONZE_FIXTURE_DIR.glob("salesforce_*.csv"), *BRONZE_FIXTURE_DIR.glob("erp*.csv")]):
             relation = con.sql(
                 "select * from read_csv(?, all_varchar = true, header = true)", params=[str(path)]
             )

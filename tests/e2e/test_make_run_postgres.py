@@ -4,7 +4,7 @@ run_local.py creates the database (a name of this test's own, dropped at the end
 ERP into it with COPY (one transaction per batch with its cursor), every batch is archived in the bronze store, dbt
 builds bronze, silver and gold in it through Cosmos, the fake Hightouch reads the sync model from it and the run
 audit is written into it. To stay within a few minutes the org's objects are narrowed to those the dbt sources read
-and the DAG runs once; the whole 209-object org twice is tests/e2e/test_make_run.py on DuckDB (the same DAG and
+and the DAG runs once; the whole 218-object org twice is tests/e2e/test_make_run.py on DuckDB (the same DAG and
 writer contract), and incremental landing on PostgreSQL is tested at the writer level in tests/extract.
 """
 

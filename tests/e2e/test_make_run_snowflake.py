@@ -4,7 +4,7 @@ run_local.py starts `fakesnow -s` itself (no MEDALLION_SF_HOST set: no account),
 state directory, and stops it after reading the summary. Extraction lands into it through PUT and COPY INTO, dbt
 builds bronze, silver and gold in it through Cosmos, the fake Hightouch reads the sync model from it, and the run
 audit is written into it. To stay within a few minutes, the org's objects are narrowed to those the dbt sources
-read and the DAG runs once (the whole 209-object org, twice, is `make run TARGET=snowflake`; incremental landing on
+read and the DAG runs once (the whole 218-object org, twice, is `make run TARGET=snowflake`; incremental landing on
 Snowflake is tested at the writer level in tests/extract). Afterwards the test reopens the same databases on a
 fakesnow of its own and checks them against the org's true contents.
 """

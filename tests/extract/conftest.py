@@ -43,7 +43,7 @@ FRESH_ORG = {"seed": 11, "scale": 0.1, "options": {"custom_scale": "0.05"}}
 
 @pytest.fixture(scope="session")
 def fresh_org_template(tmp_path_factory) -> Path:
-    """An org seeded once; each test that changes an org gets a copy (seeding 209 objects costs seconds)."""
+    """An org seeded once; each test that changes an org gets a copy (seeding 218 objects costs seconds)."""
     template = tmp_path_factory.mktemp("org-template") / "org"
     with Sandbox(template, **FRESH_ORG):
         pass

@@ -1,0 +1,17 @@
+{{ stage_landed_table(source('erp', 'sales_orders'), [
+    ('order_id', 'order_id', 'string'),
+    ('order_number', 'order_number_raw', 'string'),
+    ('customer_id', 'customer_id', 'string'),
+    ('order_date', 'order_date', 'date'),
+    ('status', 'status_raw', 'string'),
+    ('currency', 'currency_raw', 'string'),
+    ('price_list_id', 'price_list_id', 'string'),
+    ('customer_po', 'customer_po', 'string'),
+    ('subtotal', 'subtotal', 'number'),
+    ('tax_amount', 'tax_amount', 'number'),
+    ('total_amount', 'total_amount', 'number'),
+    ('created_at', 'created_at', 'timestamp'),
+    ('modified_at', 'modified_at', 'timestamp'),
+    ('is_deleted', 'is_deleted', 'boolean'),
+    ('deleted_at', 'deleted_at', 'timestamp'),
+]) }}
