@@ -57,11 +57,11 @@ team_months as (
         teams.manager_user_id,
         performance.performance_month,
         count(*) as team_member_count,
-        sum(performance.won_opportunity_count) as won_opportunity_count,
+        cast(sum(performance.won_opportunity_count) as {{ dbt.type_bigint() }}) as won_opportunity_count,
         sum(performance.bookings_amount) as bookings_amount,
-        sum(performance.lost_opportunity_count) as lost_opportunity_count,
+        cast(sum(performance.lost_opportunity_count) as {{ dbt.type_bigint() }}) as lost_opportunity_count,
         sum(performance.lost_amount) as lost_amount,
-        sum(performance.open_opportunity_count) as open_opportunity_count,
+        cast(sum(performance.open_opportunity_count) as {{ dbt.type_bigint() }}) as open_opportunity_count,
         sum(performance.open_pipeline_amount) as open_pipeline_amount,
         sum(performance.weighted_pipeline_amount) as weighted_pipeline_amount
     from teams
