@@ -19,5 +19,6 @@ select
     opportunities.owner_id,
     opportunities.owner_name,
     opportunities.created_at,
+    opportunities.system_modstamp,
     opportunities.source_relation
 from {{ ref('int_salesforce__opportunities') }} as opportunities

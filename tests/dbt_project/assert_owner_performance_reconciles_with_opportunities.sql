@@ -1,6 +1,7 @@
--- Reconciliation: the won and lost deals of fct_owner_performance add up, per org, to the closed live
--- opportunities of silver (with an owner and a CloseDate): no deal is counted twice or lost on the way to gold.
-with from_silver as (
+-- Reconciliation: the won and lost deals of fct_owner_performance add up, per org, to the closed opportunities
+-- of fct_opportunities (1:1 with the live opportunities of silver; with an owner and a CloseDate): no deal is
+-- counted twice or lost on the way. Both sides are gold models, so the test runs in the gold task group.
+with from_opportunities as (
 
     select
         source_relation,
@@ -8,7 +9,7 @@ with from_silver as (
         sum(case when is_won then coalesce(amount, 0) else 0 end) as won_amount,
         sum(case when is_won then 0 else 1 end) as lost_count,
         sum(case when is_won then 0 else coalesce(amount, 0) end) as lost_amount
-    from {{ ref('int_salesforce__opportunities') }}
+    from {{ ref('fct_opportunities') }}
     where is_closed and owner_id is not null and close_date is not null
     group by source_relation
 
@@ -27,13 +28,13 @@ from_gold as (
 
 )
 
-select from_silver.*, from_gold.won_count as gold_won_count, from_gold.won_amount as gold_won_amount,
+select from_opportunities.*, from_gold.won_count as gold_won_count, from_gold.won_amount as gold_won_amount,
     from_gold.lost_count as gold_lost_count, from_gold.lost_amount as gold_lost_amount
-from from_silver
+from from_opportunities
 left join from_gold
-    on from_gold.source_relation = from_silver.source_relation
+    on from_gold.source_relation = from_opportunities.source_relation
 where from_gold.source_relation is null
-    or from_gold.won_count <> from_silver.won_count
-    or from_gold.lost_count <> from_silver.lost_count
-    or abs(from_gold.won_amount - from_silver.won_amount) >= 0.01
-    or abs(from_gold.lost_amount - from_silver.lost_amount) >= 0.01
+    or from_gold.won_count <> from_opportunities.won_count
+    or from_gold.lost_count <> from_opportunities.lost_count
+    or abs(from_gold.won_amount - from_opportunities.won_amount) >= 0.01
+    or abs(from_gold.lost_amount - from_opportunities.lost_amount) >= 0.01

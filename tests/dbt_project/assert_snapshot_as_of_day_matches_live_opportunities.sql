@@ -1,10 +1,11 @@
--- Reconciliation: on the as-of day the snapshot holds exactly the open live opportunities whose latest version
--- is stamped at or before var as_of, with their live stage, amount and owner (history and current state agree).
+-- Reconciliation: on the as-of day the snapshot (built from the version history) holds exactly the open live
+-- opportunities of fct_opportunities whose live version is stamped at or before var as_of, with the same stage,
+-- amount and owner: history and current state agree.
 with live_open as (
 
     select source_relation, opportunity_id, stage_name, amount, owner_id
-    from {{ ref('int_salesforce__opportunities') }}
-    where not is_closed
+    from {{ ref('fct_opportunities') }}
+    where is_open
         and system_modstamp <= {{ as_of_timestamp() }}
 
 ),
@@ -15,7 +16,7 @@ snapshot_open as (
     from {{ ref('fct_opportunity_daily_snapshot') }}
     where is_as_of_date and is_open
         and opportunity_id in (
-            select opportunity_id from {{ ref('int_salesforce__opportunities') }}
+            select opportunity_id from {{ ref('fct_opportunities') }}
             where system_modstamp <= {{ as_of_timestamp() }}
         )
 
