@@ -206,6 +206,12 @@ def test_opportunity_daily_snapshot(warehouse: BuiltWarehouse):
         stage_name="Prospecting", weighted_amount=D("500.00"), owner_id=BOB)
     assert pick(expansion[dt.date(2024, 4, 1)], "stage_name", "weighted_amount", "days_since_created") == dict(
         stage_name="Negotiation/Review", weighted_amount=D("7200.00"), days_since_created=72)
+    # the live opportunities' ages run to the as-of day too: created 2024-01-20, 73 days before 2024-04-02
+    opportunities = warehouse.by_key("gold.fct_opportunities", "opportunity_id")
+    assert {o: (r["open_age_days"], r["is_past_close_date"]) for o, r in opportunities.items()} == {
+        **{o: (73, False) for o in OPEN_ON_APRIL_2},
+        **{o: (None, False) for o in ("006000000000001AAA", "006000000000004AAA", "006000000000005AAA")},
+    }
 
 
 def test_opportunity_stage_transitions(warehouse: BuiltWarehouse):
