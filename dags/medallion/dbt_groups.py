@@ -25,6 +25,18 @@ LAYER_SELECTORS = {
 }
 
 
+# dbt var as_of (macros/as_of.sql): the instant gold treats as "now" (open case age, overdue tasks, the as-of month,
+# the last day of the opportunity snapshot) is the DAG run's logical date, in UTC, so re-running a past DAG run
+# rebuilds gold as of that run. A run without a logical date (Airflow 3 allows manual runs without one) uses its
+# run_after. `vars` is one of Cosmos's templated operator fields: Airflow renders this when the task runs. Only
+# the gold layer reads the clock; bronze and silver get no var (a var changes dbt's parse state: a full re-parse).
+AS_OF_TEMPLATE = (
+    "{{ (logical_date if logical_date is defined and logical_date else dag_run.run_after)"
+    ".strftime('%Y-%m-%d %H:%M:%S') }}"
+)
+LAYER_VARS = {"gold": {"as_of": AS_OF_TEMPLATE}}
+
+
 def freeze_heap_before_dbt(context=None) -> None:
     """Move every object alive before the dbt command to the collector's permanent generation.
 
@@ -62,6 +74,7 @@ def dbt_layer_group(layer: str, settings: Settings, default_args: dict) -> DbtTa
         # --no-populate-cache: dbt would list every relation of bronze (one table per extracted object, 200+) at
         # the start of each task; a task only needs the relations it builds.
         operator_args={"pool": settings.writer_pool, "dbt_cmd_flags": ["--no-populate-cache"],
-                       "pre_execute": freeze_heap_before_dbt},
+                       "pre_execute": freeze_heap_before_dbt,
+                       **({"vars": LAYER_VARS[layer]} if layer in LAYER_VARS else {})},
         default_args=default_args,
     )

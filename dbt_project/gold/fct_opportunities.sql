@@ -19,5 +19,13 @@ select
     opportunities.owner_id,
     opportunities.owner_name,
     opportunities.created_at,
+    {#- Ages are measured to var as_of (macros/as_of.sql), never to the clock. -#}
+    case
+        when not opportunities.is_closed and opportunities.created_at <= {{ as_of_timestamp() }}
+            then {{ days_between('cast(opportunities.created_at as date)', as_of_date()) }}
+    end as open_age_days,
+    coalesce(not opportunities.is_closed and opportunities.close_date < {{ as_of_date() }}, false)
+        as is_past_close_date,
+    opportunities.system_modstamp,
     opportunities.source_relation
 from {{ ref('int_salesforce__opportunities') }} as opportunities

@@ -5,6 +5,8 @@
     'forecast_category': 'ForecastCategoryName',
 } -%}
 
+{#- IsWon implies IsClosed in Salesforce: a version saying otherwise (won_but_not_closed) can be counted
+    neither as won nor as open, so it is quarantined instead of reaching gold. -#}
 with staged as (
 
     select * from {{ ref('stg_salesforce__opportunities') }}
@@ -38,7 +40,8 @@ validated as (
         {{ rejection_reasons(
             salesforce_record_checks('staged.opportunity_id')
             + picklist_checks(picklists, 'staged')
-            + [('staged.probability < 0 or staged.probability > 100', "'probability_out_of_range'")]
+            + [('staged.probability < 0 or staged.probability > 100', "'probability_out_of_range'"),
+               ('staged.is_won and staged.is_closed = false', "'won_but_not_closed'")]
         ) }} as quarantine_reason,
         staged._batch_id,
         staged._extracted_at,

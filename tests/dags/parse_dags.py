@@ -21,6 +21,7 @@ for dag_id, dag in bag.dags.items():
                               "retries": t.retries, "pool": t.pool,
                               "exponential_backoff": bool(getattr(t, "retry_exponential_backoff", False)),
                               "type": type(t).__name__,
+                              "dbt_vars": getattr(t, "vars", None),
                               "mapped": type(t).__name__ == "MappedOperator" or hasattr(t, "expand_input")}
                   for t in dag.tasks},
     }

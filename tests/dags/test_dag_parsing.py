@@ -197,3 +197,36 @@ def test_every_test_has_its_parents_in_one_layer(manifest_path):
         if node["resource_type"] == "test" and len({layer(p) for p in node["depends_on"]["nodes"] if p in nodes}) > 1
     }
     assert spanning == {}
+
+
+def _as_of_template() -> str:
+    sys.path.insert(0, str(ROOT / "dags"))
+    from medallion.dbt_groups import AS_OF_TEMPLATE
+
+    return AS_OF_TEMPLATE
+
+
+def test_gold_tasks_pass_the_runs_logical_date_as_dbt_var_as_of(parsed):
+    """Gold reads "now" from dbt var as_of: every gold dbt task carries it, templated from the DAG run's logical
+    date (rendered when the task runs); bronze and silver read no clock and get no var."""
+    tasks = parsed["dags"]["salesforce_medallion"]["tasks"]
+    dbt_tasks = {t: v for t, v in tasks.items() if t.startswith(("bronze.", "silver.", "gold."))}
+    gold = {t: v["dbt_vars"] for t, v in dbt_tasks.items() if t.startswith("gold.")}
+    assert gold and all(v == {"as_of": _as_of_template()} for v in gold.values()), gold
+    assert all(not v["dbt_vars"] for t, v in dbt_tasks.items() if not t.startswith("gold."))
+
+
+def test_the_as_of_template_renders_the_logical_date_or_the_run_after(tmp_path):
+    """Rendered as Airflow renders templated fields (its own Jinja environment, undefined names are errors)."""
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from airflow.sdk.definitions._internal.templater import SandboxedEnvironment
+    from jinja2 import StrictUndefined
+
+    template = SandboxedEnvironment(undefined=StrictUndefined, cache_size=0).from_string(_as_of_template())
+    run = SimpleNamespace(run_after=datetime(2026, 3, 1, 0, 15, tzinfo=timezone.utc))
+    logical = datetime(2026, 2, 28, 23, 45, 30, tzinfo=timezone.utc)
+    assert template.render(logical_date=logical, dag_run=run) == "2026-02-28 23:45:30"
+    assert template.render(logical_date=None, dag_run=run) == "2026-03-01 00:15:00"
+    assert template.render(dag_run=run) == "2026-03-01 00:15:00"

@@ -15,6 +15,9 @@ The fixture's story (batch 1 lands everything on 2024-04-01, batch 2 the changes
   opportunity), Phone Inquiry Feb x1 (not converted, email duplicates a contact), Partner Referral Feb x1
   (converted to Big Co's pilot), no source Feb x1 (working, invalid email), one with status 'Nurturing'
   (quarantined).
+- added for the history and activity marts: an opportunity imported won but not closed (quarantined, never
+  counted), a completed task answering the High case closed in 12 h (its first response, after 1.5 h).
+Gold is built as of FIXTURE_AS_OF (2024-04-02 12:00 UTC, dbt var as_of).
 """
 
 from __future__ import annotations
@@ -180,6 +183,145 @@ def test_account_update_sync_emits_the_changed_accounts(warehouse: BuiltWarehous
     }
 
 
+BOB, ALICE = "005000000000002AAA", "005000000000001AAA"
+OPEN_ON_APRIL_2 = {  # opportunity: (stage, amount) on the as-of day; O'Brien's opportunity is live (its account is not)
+    "006000000000002AAA": ("Negotiation/Review", D("8000")), "006000000000003AAA": ("Qualification", None),
+    "006000000000007AAA": ("Value Proposition", D("1234.56")), "006000000000008AAA": ("Proposal/Price Quote", D("700")),
+}
+
+
+def test_opportunity_daily_snapshot(warehouse: BuiltWarehouse):
+    rows = warehouse.table("gold.fct_opportunity_daily_snapshot")
+    days = {}
+    for row in rows:
+        days.setdefault(row["opportunity_id"], []).append(row["snapshot_date"])
+    # open ones run from their first version's day (2024-01-20) to the as-of day: 72 days to March 31, then
+    # April 1 and 2; closed ones keep their closing day; the quarantined add-on and odd import have no row
+    assert {o: (min(d), max(d), len(d)) for o, d in days.items()} == {
+        **{o: (dt.date(2024, 1, 20), dt.date(2024, 4, 2), 74) for o in OPEN_ON_APRIL_2},
+        **{o: (dt.date(2024, 1, 20), dt.date(2024, 1, 20), 1)
+           for o in ("006000000000001AAA", "006000000000004AAA", "006000000000005AAA")},
+    }
+    assert len(rows) == 299
+    as_of_day = {r["opportunity_id"]: (r["stage_name"], r["amount"]) for r in rows if r["is_as_of_date"]}
+    assert {o: (stage, amount if amount is None else D(amount)) for o, (stage, amount) in as_of_day.items()} == \
+        OPEN_ON_APRIL_2
+    expansion = {r["snapshot_date"]: r for r in rows if r["opportunity_id"] == "006000000000002AAA"}
+    # the batch-2 version (stamped 2024-04-01 11:00) changes the state from April 1 on, not before
+    assert pick(expansion[dt.date(2024, 3, 31)], "stage_name", "weighted_amount", "owner_id") == dict(
+        stage_name="Prospecting", weighted_amount=D("500.00"), owner_id=BOB)
+    assert pick(expansion[dt.date(2024, 4, 1)], "stage_name", "weighted_amount", "days_since_created") == dict(
+        stage_name="Negotiation/Review", weighted_amount=D("7200.00"), days_since_created=72)
+    # the live opportunities' ages run to the as-of day too: created 2024-01-20, 73 days before 2024-04-02
+    opportunities = warehouse.by_key("gold.fct_opportunities", "opportunity_id")
+    assert {o: (r["open_age_days"], r["is_past_close_date"]) for o, r in opportunities.items()} == {
+        **{o: (73, False) for o in OPEN_ON_APRIL_2},
+        **{o: (None, False) for o in ("006000000000001AAA", "006000000000004AAA", "006000000000005AAA")},
+    }
+
+
+def test_opportunity_stage_transitions(warehouse: BuiltWarehouse):
+    transitions = warehouse.table("gold.fct_opportunity_stage_transitions")
+    assert [pick(t, "opportunity_id", "transition_number", "from_stage", "to_stage", "changed_at", "days_in_from_stage")
+            for t in transitions] == [dict(
+        opportunity_id="006000000000002AAA", transition_number=1, from_stage="Prospecting",
+        to_stage="Negotiation/Review", changed_at=dt.datetime(2024, 4, 1, 11, 0),
+        days_in_from_stage=D("72.0417"))]  # 2024-01-20 10:00 -> 2024-04-01 11:00
+
+
+PERFORMANCE_COLUMNS = (
+    "is_as_of_month", "won_opportunity_count", "bookings_amount", "lost_opportunity_count", "lost_amount",
+    "win_rate_by_count", "win_rate_by_amount", "open_opportunity_count", "open_pipeline_amount",
+    "weighted_pipeline_amount",
+)
+# Bob owns every opportunity: won 10000 (closes 2024-02-01), won 3000.5 and lost 2000 (close 2024-06-30); open at
+# each month end 5000 (10 %) + no amount (20 %) + 1234.56 (50 %) + 700 (75 %), and on April 2 the expansion at 8000/90 %
+BOB_MONTHS = {
+    dt.date(2024, 1, 1): (False, 0, D("0.00"), 0, D("0.00"), None, None, 4, D("6934.56"), D("1642.28")),
+    dt.date(2024, 2, 1): (False, 1, D("10000.00"), 0, D("0.00"), D("1.0000"), D("1.0000"), 4, D("6934.56"), D("1642.28")),
+    dt.date(2024, 3, 1): (False, 0, D("0.00"), 0, D("0.00"), None, None, 4, D("6934.56"), D("1642.28")),
+    dt.date(2024, 4, 1): (True, 0, D("0.00"), 0, D("0.00"), None, None, 4, D("9934.56"), D("8342.28")),
+    dt.date(2024, 6, 1): (False, 1, D("3000.50"), 1, D("2000.00"), D("0.5000"), D("0.6000"), 0, D("0.00"), D("0.00")),
+}
+
+
+def test_owner_and_manager_performance(warehouse: BuiltWarehouse):
+    owners = warehouse.by_key("gold.fct_owner_performance", "owner_id", "performance_month")
+    assert {key: tuple(row[c] for c in PERFORMANCE_COLUMNS) for key, row in owners.items()} == {
+        (BOB, month): values for month, values in BOB_MONTHS.items()}
+    assert {(r["owner_name"], r["manager_id"]) for r in owners.values()} == {("Bob Seller", ALICE)}
+    # Alice manages Bob, Bob manages Carol (no deals): both rollups are Bob's numbers, counted once
+    managers = warehouse.by_key("gold.fct_manager_performance", "manager_id", "performance_month")
+    assert {key: tuple(row[c] for c in PERFORMANCE_COLUMNS) for key, row in managers.items()} == {
+        (manager, month): values for manager in (ALICE, BOB) for month, values in BOB_MONTHS.items()}
+    assert {(r["manager_name"], r["team_member_count"]) for r in managers.values()} == {("Alice Admin", 1),
+                                                                                       ("Bob Seller", 1)}
+
+
+def test_activities(warehouse: BuiltWarehouse):
+    activities = warehouse.by_key("gold.fct_activities", "activity_id")
+    columns = ("account_id", "status", "is_completed", "is_overdue", "days_overdue")
+    assert {a: tuple(r[c] for c in columns) for a, r in activities.items()} == {
+        "00T000000000002AAA": (None, "Not Started", False, True, 87),  # due 2024-01-06, about a lead
+        "00T000000000003AAA": (ACME, "In Progress", False, False, None),  # no due date; on Acme's case
+        "00T000000000004AAA": (ACME, "Completed", True, False, None),
+    }
+    by_owner = warehouse.by_key("gold.fct_activities_by_owner_account", "owner_id", "account_id")
+    columns = ("activity_count", "completed_activity_count", "open_activity_count", "overdue_activity_count",
+               "completion_rate", "overdue_share_of_open", "max_days_overdue")
+    assert {k: tuple(r[c] for c in columns) for k, r in by_owner.items()} == {
+        (BOB, None): (1, 0, 1, 1, D("0.0000"), D("1.0000"), 87),
+        (BOB, ACME): (2, 1, 1, 0, D("0.5000"), D("0.0000"), None),
+    }
+
+
+def test_case_sla_clocks_and_first_response(warehouse: BuiltWarehouse):
+    cases = warehouse.by_key("gold.fct_case_resolution", "case_id")
+    columns = ("sla_status", "open_age_hours", "is_open_past_sla", "hours_to_first_response")
+    assert {c: tuple(r[k] for k in columns) for c, r in cases.items()} == {
+        "500000000000001AAA": ("Met", None, None, D("1.5000")),
+        "500000000000002AAA": ("Open - Past SLA", D("675.0000"), True, None),  # open since 2024-03-05 09:00
+        "500000000000003AAA": ("Breached", None, None, None),
+        "500000000000004AAA": ("Open - Past SLA", D("624.0000"), True, None),
+        "500000000000005AAA": ("Met", None, None, None),
+        "500000000000007AAA": ("Breached", None, None, None),
+    }
+    by_owner = warehouse.by_key("gold.fct_case_resolution_by_owner_priority", "owner_id", "priority")
+    columns = ("case_count", "open_case_count", "avg_resolution_hours", "sla_breach_share",
+               "open_past_sla_case_count", "responded_case_count", "avg_hours_to_first_response")
+    assert {k: tuple(r[c] for c in columns) for k, r in by_owner.items()} == {
+        (BOB, "High"): (3, 1, D("21.00"), D("0.5000"), 1, 1, D("1.50")),
+        (BOB, "Medium"): (2, 0, D("51.25"), D("0.5000"), 0, 0, None),
+        ("00G000000000001AAA", "Low"): (1, 1, None, None, 1, 0, None),
+    }
+
+
+def test_a_past_day_is_reproduced_by_a_build_as_of_that_day(duckdb_warehouse: BuiltWarehouse, tmp_path):
+    """The snapshot built as of 2024-03-31 (a date: the end of that day) on a copy of the warehouse holds, day for
+    day, the rows the as-of-April-2 build has up to March 31; the batch-2 changes of April 1 are not in it."""
+    import shutil
+
+    db_path = tmp_path / "warehouse.duckdb"
+    shutil.copy(duckdb_warehouse.db_path, db_path)
+    wal = duckdb_warehouse.db_path.with_name(duckdb_warehouse.db_path.name + ".wal")
+    if wal.exists():  # dbt-duckdb keeps its connection open in this process: the latest writes may be in the WAL
+        shutil.copy(wal, db_path.with_name(db_path.name + ".wal"))
+    command = ["run", "--select", "fct_opportunity_daily_snapshot", "--vars", json.dumps({"as_of": "2024-03-31"})]
+    result = run_dbt(command, "local", tmp_path, MEDALLION_DUCKDB_PATH=str(db_path))
+    assert result.success, failures(result)
+    earlier = snapshot_duckdb(db_path)["gold.fct_opportunity_daily_snapshot"]
+    later = duckdb_warehouse.table("gold.fct_opportunity_daily_snapshot")
+
+    def comparable(row):
+        return repr({k: v for k, v in row.items() if k != "is_as_of_date"})
+
+    assert max(r["snapshot_date"] for r in earlier) == dt.date(2024, 3, 31)
+    assert sorted(map(comparable, earlier)) == sorted(
+        comparable(r) for r in later if r["snapshot_date"] <= dt.date(2024, 3, 31))
+    assert {r["opportunity_id"]: r["stage_name"] for r in earlier if r["is_as_of_date"]}["006000000000002AAA"] == \
+        "Prospecting"
+
+
 # ----------------------------------------------------------------------------- silver
 
 
@@ -192,10 +334,11 @@ def test_quarantine_keeps_rejected_versions_with_reasons(warehouse: BuiltWarehou
         ("Contact", "003000000000006AAA", "unparseable:lastmodifieddate; unparseable:systemmodstamp"),
         ("Lead", "00Q000000000007AAA", "unknown_picklist_value:status"),
         ("Opportunity", "006000000000006AAA", "unparseable:amount"),
+        ("Opportunity", "006000000000009AAA", "won_but_not_closed"),  # IsWon without IsClosed: never counted
         ("Case", "500000000000006AAA", "closed_date_before_created_date"),
         ("Task", "", "missing_id"),
     ])
-    raw = {r["object_name"]: json.loads(r["raw_record"]) for r in quarantine}
+    raw = {r["object_name"]: json.loads(r["raw_record"]) for r in quarantine if r["record_id"] != "006000000000009AAA"}
     assert raw["Opportunity"]["amount"] == "TBD"
     assert raw["Account"]["industry"] == "Quantum Computing"
     assert raw["Task"]["id"] is None and raw["Task"]["subject"] == "Orphan task"
@@ -210,7 +353,7 @@ def test_quarantine_keeps_rejected_versions_with_reasons(warehouse: BuiltWarehou
         for row in warehouse.table(f"silver.{table}")
     }
     assert not live_ids & {r["record_id"] for r in quarantine}
-    assert len(warehouse.table("silver.int_salesforce__tasks")) == 2  # the third valid task was hard-deleted
+    assert len(warehouse.table("silver.int_salesforce__tasks")) == 3  # of the four valid tasks one was hard-deleted
 
 
 def test_records_found_gone_after_their_latest_version_leave_silver(warehouse: BuiltWarehouse):

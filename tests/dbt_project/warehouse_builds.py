@@ -9,6 +9,7 @@ _batch_id, _extracted_at (TIMESTAMP) and _source. Every warehouse is created by 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -165,8 +166,16 @@ def environment(**values: str) -> Iterator[None]:
                 os.environ[key] = value
 
 
+# The fixture's "now" (dbt var as_of): gold's clocks (open case age, overdue tasks, the snapshot's last day) read
+# it, so every build of the fixture computes the same numbers whenever and wherever it runs.
+FIXTURE_AS_OF = "2024-04-02 12:00:00"
+
+
 def run_dbt(command: list[str], target: str, work_dir: Path, **env: str) -> dbtRunnerResult:
-    """A dbt command on the repo's project, artifacts and logs under work_dir (runs never collide)."""
+    """A dbt command on the repo's project, artifacts and logs under work_dir (runs never collide), as of
+    FIXTURE_AS_OF unless the command passes its own --vars."""
+    if "--vars" not in command:
+        command = [*command, "--vars", json.dumps({"as_of": FIXTURE_AS_OF})]
     args = [
         *command,
         "--project-dir", str(REPO_ROOT),
