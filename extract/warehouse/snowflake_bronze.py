@@ -29,7 +29,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from extract.warehouse.bronze import METADATA_COLUMNS, Batch
-from extract.warehouse.sql_bronze import OBJECT_RUNS_VIEW, SqlBronzeWriter, quote_ident, quote_literal
+from extract.warehouse.sql_bronze import (
+    OBJECT_RUNS_VIEW,
+    REPLAYED_STATE_TABLES,
+    SqlBronzeWriter,
+    quote_ident,
+    quote_literal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +282,7 @@ class SnowflakeBronzeWriter(SqlBronzeWriter):
         table to rebuild is first CLONEd into ``backup_schema`` (zero-copy on Snowflake) before anything is
         touched; then the tables are dropped, created afresh and ``rebuild()`` lands into them. If that fails,
         each table is put back from its clone (and the backup schema stays, named in the error); a process killed
-        mid-rebuild leaves the clones, from which ``restore_from_backup`` puts the warehouse back."""
+        mid-rebuild leaves the clones, from which ``restore_from_backup(backup_schema)`` puts the warehouse back."""
         tables = self.replayed_tables()
         self._execute(f"create schema {backup_schema}")
         for schema, table in tables:
@@ -296,9 +302,14 @@ class SnowflakeBronzeWriter(SqlBronzeWriter):
         finally:
             self._columns = None
 
-    def restore_from_backup(self, backup_schema: str, tables: Sequence[tuple[str, str]]) -> None:
-        """Put ``tables`` back as their clones in ``backup_schema`` hold them (tables replay created that the
-        backup lacks are dropped)."""
+    def restore_from_backup(self, backup_schema: str, tables: Sequence[tuple[str, str]] | None = None) -> None:
+        """Put ``tables`` (default: every table in ``backup_schema``, each back in its schema) back as their clones
+        in ``backup_schema`` hold them; tables replay created that the backup lacks are dropped."""
+        if tables is None:
+            home = {table: schema for schema, table in REPLAYED_STATE_TABLES}
+            tables = [(home.get(name, "bronze"), name) for name in (r[0].lower() for r in self._execute(
+                "select table_name from information_schema.tables where table_schema = ? "
+                "and table_catalog = current_database()", [backup_schema.upper()]).fetchall())]
         for schema, table in self.replayed_tables():
             if (schema, table) not in tables:
                 self._execute(f"drop table if exists {schema}.{quote_ident(table)}")
