@@ -60,7 +60,7 @@ with landed as (
     where 1 = 0
     {%- endif %}
     {%- for org_source, relation in org_relations %}
-    {%- set landed_columns = medallion.salesforce_landed_columns(relation) -%}
+    {%- set landed_columns = medallion.salesforce_landed_columns(relation) %}
 
     select
         {%- for landed, staged, type in columns %}
