@@ -1,13 +1,16 @@
 -- fct_bookings_vs_invoiced's bookings equal the won opportunities of silver converted the same way: the sum of
 -- bookings_amount (rounded per row) is within half a cent per row of the unrounded silver sum, and the counts agree.
+-- The silver models are read through relation_of (no dependency edge): the only parent stays the gold model, which
+-- is built from them, so the test runs after it in any orchestration, the layer task groups included.
 with silver as (
 
     select
         sum({{ converted_amount('opportunities.amount', 'rates') }}) as amount,
         count({{ converted_amount('opportunities.amount', 'rates') }}) as converted_count,
         sum(case when {{ converted_amount('opportunities.amount', 'rates') }} is null then 1 else 0 end) as without_rate_count
-    from {{ ref('int_salesforce__opportunities') }} as opportunities
-    {{ currency_conversion_joins('rates', 'opportunities.currency_iso_code', 'opportunities.close_date') }}
+    from {{ relation_of('int_salesforce__opportunities') }} as opportunities
+    {{ currency_conversion_joins('rates', 'opportunities.currency_iso_code', 'opportunities.close_date',
+                                 relation_of('int_currency__conversion_rates')) }}
     where opportunities.is_won and opportunities.amount is not null and opportunities.close_date is not null
 
 ),

@@ -1,13 +1,16 @@
 -- fct_bookings_vs_invoiced's invoiced amounts equal the live, not void ERP invoices of silver converted the same
 -- way, whether or not their customer matched an account (within half a cent per row for the rounding).
+-- The silver models are read through relation_of (no dependency edge): the only parent stays the gold model, which
+-- is built from them, so the test runs after it in any orchestration, the layer task groups included.
 with silver as (
 
     select
         sum({{ converted_amount('invoices.subtotal', 'rates') }}) as amount,
         count({{ converted_amount('invoices.subtotal', 'rates') }}) as converted_count,
         sum(case when {{ converted_amount('invoices.subtotal', 'rates') }} is null then 1 else 0 end) as without_rate_count
-    from {{ ref('int_erp__invoices') }} as invoices
-    {{ currency_conversion_joins('rates', 'invoices.currency', 'invoices.invoice_date') }}
+    from {{ relation_of('int_erp__invoices') }} as invoices
+    {{ currency_conversion_joins('rates', 'invoices.currency', 'invoices.invoice_date',
+                                 relation_of('int_currency__conversion_rates')) }}
     where coalesce(invoices.status, '') <> 'void' and invoices.subtotal is not null and invoices.invoice_date is not null
 
 ),
