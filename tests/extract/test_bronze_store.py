@@ -37,6 +37,9 @@ def bronze_tables(path: Path) -> dict[str, list[tuple]]:
         tables = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'bronze' "
             "and table_type = 'BASE TABLE' order by 1").fetchall()]
+        # the field metadata is not a landed batch (the store does not archive it; each object's next extraction
+        # writes it again): what the store holds is compared
+        tables = [t for t in tables if t != FIELDS_TABLE]
         result = {}
         for table in tables:
             columns = sorted(r[0] for r in con.execute(
