@@ -103,18 +103,20 @@
         'boolean': medallion.safe_parse_boolean,
     } -%}
 
+    {#- Incremental: per org, the latest bronze row or tombstone silver has read (a literal, so the warehouse can
+        skip the older part of an append-only table: DuckDB's zone maps, Snowflake's micro-partitions). -#}
+    {%- set processed = {} -%}
+    {%- if execute and is_incremental() -%}
+        {%- for row in run_query("select source_relation, max(_bronze_extracted_at) from " ~ this
+                                 ~ " group by source_relation").rows -%}
+            {%- if row[1] is not none -%}
+                {%- do processed.update({row[0]: "cast('" ~ row[1] ~ "' as " ~ stamp ~ ")"}) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif %}
+
 with
 
-{% if is_incremental() -%}
-processed as (
-
-    select source_relation, max(_bronze_extracted_at) as processed_to
-    from {{ this }}
-    group by source_relation
-
-),
-
-{% endif -%}
 landed as (
     {%- for org_source, relation, landed in orgs %}
 
@@ -170,15 +172,24 @@ hard_deletes as (
 {% if is_incremental() -%}
 changed as (
 
-    select landed.id, landed.source_relation
-    from landed
-    left join processed on processed.source_relation = landed.source_relation
-    where processed.processed_to is null or landed._extracted_at > processed.processed_to
+    {%- for org_source, relation, landed in orgs %}
+    select cast(new_row.id as {{ text }}) as id, cast('{{ org_source }}' as {{ text }}) as source_relation
+    from {{ relation }} as new_row
+    {%- if org_source in processed %}
+    where new_row._extracted_at > {{ processed[org_source] }}
+    {%- endif %}
     union
+    {%- endfor %}
     select hard_deletes.id, hard_deletes.source_relation
     from hard_deletes
-    left join processed on processed.source_relation = hard_deletes.source_relation
-    where processed.processed_to is null or hard_deletes.tombstoned_at > processed.processed_to
+    {%- if processed %}
+    where case
+        {%- for org_source, watermark in processed.items() %}
+        when hard_deletes.source_relation = '{{ org_source }}' then hard_deletes.tombstoned_at > {{ watermark }}
+        {%- endfor %}
+        else true
+    end
+    {%- endif %}
 
 ),
 
