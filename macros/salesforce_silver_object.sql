@@ -95,12 +95,13 @@
     {%- set has_master = 'masterrecordid' in columns -%}
     {%- set text = dbt.type_string() -%}
     {%- set stamp = dbt.type_timestamp() -%}
+    {#- each parser dispatched once, not once per column (200 objects x dozens of columns at compile time) -#}
     {%- set parsers = {
-        'timestamp': medallion.safe_parse_timestamp,
-        'date': medallion.safe_parse_date,
-        'number': medallion.safe_parse_number,
-        'integer': medallion.safe_parse_integer,
-        'boolean': medallion.safe_parse_boolean,
+        'timestamp': adapter.dispatch('safe_parse_timestamp', 'medallion'),
+        'date': adapter.dispatch('safe_parse_date', 'medallion'),
+        'number': adapter.dispatch('safe_parse_number', 'medallion'),
+        'integer': adapter.dispatch('safe_parse_integer', 'medallion'),
+        'boolean': adapter.dispatch('safe_parse_boolean', 'medallion'),
     } -%}
 
     {#- Incremental: per org, the latest bronze row or tombstone silver has read (a literal, so the warehouse can
@@ -239,7 +240,7 @@ latest as (
         case when hard_deletes.tombstoned_at > ranked._extracted_at then hard_deletes.tombstoned_at end
             as _tombstoned_at,
         {% if has_is_deleted -%}
-        coalesce({{ medallion.safe_parse_boolean(medallion._sf_column('isdeleted')) }}, false)
+        coalesce({{ parsers['boolean'](medallion._sf_column('isdeleted')) }}, false)
         {%- else -%}
         false
         {%- endif %} as _is_soft_deleted,
@@ -249,7 +250,7 @@ latest as (
         cast(null as {{ text }})
         {%- endif %} as _master_record_id,
         {% if cursor -%}
-        {{ medallion.safe_parse_timestamp(medallion._sf_column(cursor)) }}
+        {{ parsers['timestamp'](medallion._sf_column(cursor)) }}
         {%- else -%}
         cast(null as {{ stamp }})
         {%- endif %} as _version_stamped_at

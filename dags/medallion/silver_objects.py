@@ -112,11 +112,44 @@ def generate(query: Callable[[str, list], list[tuple]], sources: Iterable[str],
     return names
 
 
+def stale_objects(query: Callable[[str, list], list[tuple]], object_names: list[str],
+                  sources: Iterable[str]) -> list[str]:
+    """The objects whose silver is missing or older than their latest landed batch (audit.extract_batches: rows or
+    tombstones landed), so a cycle in which 5 objects changed builds 5 models, not 200. An object without audit
+    rows (bronze landed by other means) is always built."""
+    sources = list(sources)
+    marks = ", ".join("?" for _ in sources)
+    landed = {(row[0] or "").lower(): row[1] for row in query(
+        "select lower(object_name), max(case when rows_landed > 0 or tombstones > 0 then extracted_at end) "
+        f"from audit.extract_batches where status = 'succeeded' and source in ({marks}) "
+        "group by lower(object_name)", sources)}
+    existing = {row[0].lower() for row in query(
+        "select table_name from information_schema.tables where lower(table_schema) = 'silver' "
+        "and lower(table_name) like ?", [MODEL_PREFIX + "%"])}
+    names = {name.lower(): name for name in object_names}
+    built: dict[str, object] = {}
+    present = [key for key in names if model_name(key) in existing]
+    for start in range(0, len(present), 100):
+        chunk = present[start:start + 100]
+        built.update(dict(query(" union all ".join(
+            f"select '{key}', max(_bronze_extracted_at) from silver.{model_name(key)}" for key in chunk), [])))
+    stale = []
+    for key, name in sorted(names.items()):
+        through, latest = built.get(key), landed.get(key)
+        if key not in built or key not in landed:  # not built yet, or bronze the audit does not account for
+            stale.append(name)
+        elif latest is not None and (through is None or latest > through):
+            stale.append(name)
+    return stale
+
+
 def dbt_build_args(target: str, profiles_dir: Path, threads: int, target_path: Path,
-                   full_refresh: bool = False, extra_vars: str | None = None) -> list[str]:
-    """One `dbt build` over the generated models (their tests included), artifacts kept apart from the manifest
-    Cosmos renders from."""
-    args = ["build", "--select", SELECTOR, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(profiles_dir),
+                   full_refresh: bool = False, extra_vars: str | None = None,
+                   objects: Iterable[str] | None = None) -> list[str]:
+    """One `dbt build` over the generated models (all, or those of ``objects``), artifacts kept apart from the
+    manifest Cosmos renders from."""
+    select = [SELECTOR] if objects is None else [model_name(o) for o in objects]
+    args = ["build", "--select", *select, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(profiles_dir),
             "--target", target, "--target-path", str(target_path), "--threads", str(threads),
             "--no-populate-cache"]
     if full_refresh:
@@ -177,15 +210,17 @@ def build_silver_objects(warehouse: dict, sources: list[str], target: str, dbt_e
     release_dbt_duckdb_lock()  # `airflow dags test`: an earlier dbt task of this process may still hold the file
     with open_bronze_writer(warehouse_target(warehouse)) as writer:
         names = generate(writer.query, sources)
-    if not names:
-        log.info("silver objects: no field metadata landed yet: nothing to build")
-        return {"models": 0}
+        stale = stale_objects(writer.query, names, sources) if names else []
+    log.info("silver objects: %d models, %d with bronze newer than their silver", len(names), len(stale))
+    if not stale:
+        return {"models": len(names), "built": 0}
     seed_partial_parse(Path(target_path))
     try:
-        summary = build(dbt_build_args(target, Path(profiles_dir), threads, Path(target_path)), dbt_env)
+        summary = build(dbt_build_args(target, Path(profiles_dir), threads, Path(target_path), objects=stale),
+                        dbt_env)
     finally:
         release_dbt_duckdb_lock()
-    return {"models": len(names), **summary}
+    return {"models": len(names), "built": len(stale), **summary}
 
 
 def main(argv: list[str] | None = None) -> int:
