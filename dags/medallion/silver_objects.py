@@ -160,11 +160,12 @@ def dbt_build_args(target: str, profiles_dir: Path, threads: int, target_path: P
 
 
 def seed_partial_parse(target_path: Path, manifest_dir: Path = PROJECT_ROOT / "target") -> None:
-    """Start the build's own target folder from the parse `make manifest` saved (dbt re-reads only the files that
-    changed since, i.e. the generated ones, or parses in full when the saved state does not match)."""
+    """Start the build's own target folder, the first time, from the parse `make manifest` saved; later builds
+    keep their own (parsed with the task's settings: dbt re-reads only the files that changed since, and parses in
+    full when the saved state does not match)."""
     saved = manifest_dir / "partial_parse.msgpack"
     ours = target_path / "partial_parse.msgpack"
-    if saved.exists() and (not ours.exists() or ours.stat().st_mtime < saved.stat().st_mtime):
+    if saved.exists() and not ours.exists():
         target_path.mkdir(parents=True, exist_ok=True)
         shutil.copy2(saved, ours)
 
