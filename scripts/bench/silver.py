@@ -89,7 +89,8 @@ def land_changes(path: Path, rows: int, changes: int) -> None:
                    '2024-04-02T00:00:00.000Z', text_1__c, text_2__c, text_3__c, text_4__c, text_5__c, text_6__c,
                    'batch-2', timestamp '{T2}', 'salesforce', 'change'
             from bronze.salesforce__bench_silver__c
-            where cast(substr(id, 4) as bigint) % {step} = 0 and cast(substr(id, 4) as bigint) < {step * (changes - deletes)}""")
+            where cast(substr(id, 4) as bigint) % {step} = 0
+              and cast(substr(id, 4) as bigint) < {step * (changes - deletes)}""")
         con.execute(f"""
             insert into bronze.salesforce_tombstones
             select '{OBJECT}', printf('a01%015d', i * {step} + 1), null, 'id_scan', 'reconcile-2',

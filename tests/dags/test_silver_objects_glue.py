@@ -21,7 +21,8 @@ def test_one_model_file_per_object_rewritten_only_when_it_changes(tmp_path):
     models = tmp_path / "salesforce_objects"
     assert silver_objects.write_models(["Account", "Invoice__c", "bad name;"], models) == (3, 0)
     assert sorted(p.name for p in models.iterdir()) == [
-        "_salesforce_objects__models.yml", "int_salesforce_object__account.sql", "int_salesforce_object__invoice__c.sql"]
+        "_salesforce_objects__models.yml", "int_salesforce_object__account.sql",
+        "int_salesforce_object__invoice__c.sql"]
     sql = (models / "int_salesforce_object__invoice__c.sql").read_text()
     assert "{{ salesforce_silver_object('Invoice__c') }}" in sql and "materialized='incremental'" in sql
     assert "unique_key=['id', 'source_relation']" in sql
