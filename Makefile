@@ -9,7 +9,7 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install manifest run test sandbox bench clean crash-trials replay lint lint-fix docs
+.PHONY: help install manifest run test sandbox bench bench-silver clean crash-trials replay lint lint-fix docs
 
 help:
 	@echo "make run      - run the pipeline once end to end on the embedded default (DuckDB + sandbox org); TARGET=postgres|snowflake"
@@ -17,6 +17,7 @@ help:
 	@echo "make sandbox  - serve the simulated Salesforce org and Hightouch API in the foreground (SCALE=1.0)"
 	@echo "make manifest - build the dbt manifest Cosmos renders the DAG from"
 	@echo "make bench    - benchmark extraction against the sandbox (about 10-15 min; sizes: scripts/bench/__init__.py)"
+	@echo "make bench-silver - incremental build of one generated silver model at 1M and 10M bronze rows (BENCH_SILVER_SIZES)"
 	@echo "make crash-trials - kill extraction at random points, re-run, check bronze against the org (TRIALS=300 SEED=1 [SOURCE=erp] [STORE=1] [WAREHOUSE=postgres|snowflake] [ORGS=2])"
 	@echo "make replay AS_OF=<batch id|timestamp> - rebuild the warehouse's bronze from the bronze store as of then,"
 	@echo "               in place (TARGET=postgres|snowflake as for make run; the old bronze, state and audit kept:"
@@ -35,7 +36,10 @@ install: .venv/.installed
 
 manifest: $(MANIFEST)
 
+# The generated silver of every extracted object (dags/medallion/silver_objects.py) is written first from the local
+# warehouse's field metadata, when it has any, so the manifest (and the docs) include those models.
 $(MANIFEST): .venv/.installed $(DBT_SOURCES)
+	$(UV) run --frozen python dags/medallion/silver_objects.py
 	$(UV) run --frozen dbt parse --quiet
 
 # TARGET=postgres lands and builds in PostgreSQL (MEDALLION_PG_HOST/PORT/USER/DATABASE, password from
@@ -63,6 +67,11 @@ replay: install
 
 bench: install manifest
 	$(UV) run --frozen python -m scripts.bench
+
+# The incremental build of one generated silver model at 1M and 10M bronze rows with the same 10k changes
+# (BENCH_SILVER_SIZES=1000000,3000000 for a smaller pair): scripts/bench/silver.py
+bench-silver: install
+	$(UV) run --frozen python -m scripts.bench.silver
 
 clean:
 	rm -rf $(STATE) target logs

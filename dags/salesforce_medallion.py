@@ -6,9 +6,10 @@ the default org, `extract_<name>` for the others, MEDALLION_SALESFORCE_ORGS), in
 the ERP's groups (erp_database, erp_files, erp_api: each skipped at run time without its connection or drop
 folder), all converging
 >> bronze (and source_freshness beside it: dbt source freshness on the loader timestamp; a stale source warns,
-one past its error threshold fails the run) >> silver >> gold (Cosmos, tests after each model) >> reverse syncs
-(one per sync_ exposure, after its tests; skipped at run time without a Hightouch connection) >> audit (always
-runs; the run fails when any task failed). Settings come from dags/medallion/config.py; the callables live in dags/medallion/.
+one past its error threshold fails the run) >> silver (Cosmos, plus one task building the generated silver of every
+extracted object) >> gold (Cosmos, tests after each model) >> reverse syncs (one per sync_ exposure, after its
+tests; skipped at run time without a Hightouch connection) >> audit (always runs; the run fails when any task
+failed). Settings come from dags/medallion/config.py; the callables live in dags/medallion/.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from medallion.freshness import check_source_freshness
 from medallion.hightouch import hightouch_connection_exists
 from medallion.manifest import reverse_syncs, salesforce_sources
 from medallion.run_audit import TaskRunRecorder, audit_dag_run
+from medallion.silver_objects import build_silver_objects
 
 settings = config.SETTINGS
 record_task_run = TaskRunRecorder(settings.warehouse())
@@ -111,6 +113,13 @@ with DAG(
                    "sync_slugs": [s.hightouch_sync_slug for s in syncs if s.hightouch_sync_slug]},
     )
     gold >> audit
+    if settings.silver_objects_threads > 0:
+        # every extracted object's generated silver: one task, one dbt build (not 200 Cosmos tasks); gold reads
+        # none of it, so it neither waits for gold nor holds gold up
+        with silver:
+            silver_objects = PythonOperator(task_id="salesforce_objects", python_callable=build_silver_objects,
+                                            op_kwargs=settings.silver_objects(), pool=settings.writer_pool)
+        bronze >> silver_objects >> audit
     if syncs:  # an empty group wired into a dependency would make a cycle: only build it with syncs in it
         from airflow_provider_hightouch.operators.hightouch import HightouchTriggerSyncOperator
 

@@ -167,6 +167,9 @@ class _Extraction:
         new_fields = [f for f in schema.fields if landed_columns and f.lower() not in landed_columns]
         if self.work.extract_changes or state.cursor_value is None:
             state, schema = self._changes(schema, state)
+        # the fields as extracted (less any the org refused), for silver's types: rewritten only when they changed
+        if self.writer.save_fields(self.source, schema):
+            self.run.notes.append("field metadata updated from the describe")
         if new_fields and state.cursor_value is not None:
             self.run.notes.append(f"new fields backfilled: {', '.join(new_fields)}")
             state = self._refresh(schema, state, tuple(f for f in new_fields if f in schema.fields),

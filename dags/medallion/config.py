@@ -41,6 +41,7 @@ Values travel as arguments from here on: the DAG passes what a task needs as its
 | MEDALLION_ERP_PAGE_ROWS | `50000` | ERP rows per landed page |
 | MEDALLION_BRONZE_STORE | `$STATE_DIR/bronze_store` | where every landed batch is archived for replay: a folder or any fsspec/ObjectStoragePath URL (`s3://bucket/prefix`); `off`: not archived |
 | MEDALLION_BRONZE_STORE_CONN_ID | unset | the Airflow connection ObjectStoragePath reads the store's credentials from (e.g. `aws_default`) |
+| MEDALLION_SILVER_OBJECTS_THREADS | `4` | dbt threads of the one task that builds the generated silver of every extracted object (`0`: the task is left out) |
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ class Settings:
     sf_port: int = 8000
     sf_protocol: str = "http"
     sf_fakesnow: bool = False  # test-only (macros/fakesnow.sql)
+    silver_objects_threads: int = 4  # the generated silver of every object: one task, one dbt build (0: off)
     profiles_path: Path = field(default=PROJECT_ROOT / "profiles.yml")
 
     @property
@@ -234,6 +236,12 @@ class Settings:
     @property
     def salesforce_sources(self) -> list[str]:
         return [org.source for org in self.salesforce_orgs]
+
+    def silver_objects(self) -> dict:
+        """The task argument of the generated silver's one build (dags/medallion/silver_objects.py; no secrets)."""
+        return {"warehouse": self.warehouse(), "sources": self.salesforce_sources, "target": self.target,
+                "dbt_env": self.dbt_env(), "profiles_dir": str(self.profiles_path.parent),
+                "threads": self.silver_objects_threads, "target_path": str(self.state_dir / "dbt_silver_objects")}
 
     def dbt_env(self) -> dict[str, str]:
         """What dbt needs to find the warehouse when Cosmos runs it from a temporary copy of the project."""
@@ -304,6 +312,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         sf_port=int(env.get("MEDALLION_SF_PORT", "8000")),
         sf_protocol=env.get("MEDALLION_SF_PROTOCOL", "http"),
         sf_fakesnow=env.get("MEDALLION_SF_FAKESNOW", "false").strip().lower() == "true",
+        silver_objects_threads=int(env.get("MEDALLION_SILVER_OBJECTS_THREADS", "4")),
     )
 
 

@@ -42,6 +42,34 @@ class ObjectSummary:
 
 
 @dataclass(frozen=True)
+class FieldInfo:
+    """What the describe says of one field, kept for the warehouse's field metadata (bronze.salesforce_fields):
+    silver types every object's columns from it."""
+
+    name: str
+    field_type: str  # the Salesforce type: string, boolean, int, double, currency, date, datetime, reference, ...
+    soap_type: str | None = None  # xsd:string, xsd:dateTime, tns:ID, ...
+    label: str | None = None
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    calculated: bool = False  # a formula field
+    reference_to: tuple[str, ...] = ()
+    position: int = 0  # in describe order
+
+    @classmethod
+    def from_describe(cls, entry: dict, position: int) -> "FieldInfo":
+        def number(key: str) -> int | None:
+            value = entry.get(key)
+            return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        return cls(name=entry.get("name", ""), field_type=entry.get("type", ""), soap_type=entry.get("soapType"),
+                   label=entry.get("label"), length=number("length"), precision=number("precision"),
+                   scale=number("scale"), calculated=bool(entry.get("calculated")),
+                   reference_to=tuple(r for r in entry.get("referenceTo") or () if isinstance(r, str)),
+                   position=position)
+
+
+@dataclass(frozen=True)
 class ObjectSchema:
     """The fields of one object that extraction selects, in describe order with Id first."""
 
@@ -50,6 +78,7 @@ class ObjectSchema:
     field_types: dict[str, str]
     formula_fields: tuple[str, ...] = ()
     left_out: dict[str, str] = field(default_factory=dict)  # field -> why it is not extracted
+    described: tuple[FieldInfo, ...] = ()  # every field the describe listed with a valid API name
 
     @property
     def cursor_field(self) -> str | None:
@@ -67,7 +96,7 @@ class ObjectSchema:
         left_out = dict(self.left_out)
         left_out.update({f: reason for f in self.fields if f not in kept})
         return ObjectSchema(self.object_name, kept, {f: self.field_types[f] for f in kept},
-                            tuple(f for f in self.formula_fields if f in kept), left_out)
+                            tuple(f for f in self.formula_fields if f in kept), left_out, self.described)
 
 
 def global_describe(client: SalesforceClient) -> list[ObjectSummary]:
@@ -107,14 +136,15 @@ def describe_object(client: SalesforceClient, object_name: str) -> ObjectSchema:
 
 
 def schema_from_describe(described: dict) -> ObjectSchema:
-    fields, types, formulas, left_out = [], {}, [], {}
-    for entry in described["fields"]:
+    fields, types, formulas, left_out, infos = [], {}, [], {}, []
+    for position, entry in enumerate(described["fields"]):
         name, kind = entry.get("name", ""), entry.get("type", "")
         if not is_api_name(name):
             left_out[name] = "not a valid API name"
             log.warning("%s: describe lists a field whose name is not an API name, left out: %r",
                         described.get("name"), name)
             continue
+        infos.append(FieldInfo.from_describe(entry, position))
         if kind in COMPOUND_TYPES:
             left_out[name] = f"compound ({kind}); its components are extracted"
             continue
@@ -128,4 +158,4 @@ def schema_from_describe(described: dict) -> ObjectSchema:
     if "Id" not in types:
         raise ObjectNotAccessibleError(described.get("name", "?"), "the org", "its describe has no Id field")
     fields.sort(key=lambda f: f != "Id")  # stable: Id first, then describe order
-    return ObjectSchema(described["name"], tuple(fields), types, tuple(formulas), left_out)
+    return ObjectSchema(described["name"], tuple(fields), types, tuple(formulas), left_out, tuple(infos))

@@ -17,6 +17,7 @@ CHANGE = "change"  # a version the org served as a change (full or incremental):
 FORMULA_REFRESH = "formula_refresh"  # formula values refreshed without a SystemModstamp bump
 COLUMN_BACKFILL = "column_backfill"  # values of a field that appeared in the describe after the record landed
 TOMBSTONES_TABLE = "salesforce_tombstones"  # bronze: records found gone by reconciliation
+FIELDS_TABLE = "salesforce_fields"  # bronze: every extracted object's fields as its latest describe listed them
 
 _TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,127}")
 

@@ -43,6 +43,8 @@ the tests and the benchmark: they read and write the same warehouse without know
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -52,6 +54,7 @@ from typing import TYPE_CHECKING
 from extract.warehouse.bronze import (
     AUDIT_COLUMNS,
     CHANGE,
+    FIELDS_TABLE,
     METADATA_COLUMNS,
     TOMBSTONES_TABLE,
     Batch,
@@ -63,6 +66,8 @@ from extract.warehouse.bronze import (
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from extract.salesforce.describe import ObjectSchema
 
 log = logging.getLogger(__name__)
 ARROW_CHUNK_ROWS = 50_000  # rows per Arrow batch when the store reads back what a batch landed
@@ -88,6 +93,16 @@ TOMBSTONES_COLUMNS = (("object_name", "varchar not null"), ("id", "varchar not n
 # what an in-place replay rebuilds besides bronze (the org table and open Bulk jobs are kept as they are)
 REPLAYED_STATE_TABLES = (("state", "salesforce_objects"), ("state", "salesforce_window_keys"),
                          ("audit", "extract_batches"))
+# One row per (source, object, field) of the object's latest describe (fields hidden by field-level security are not
+# in it): what silver types each column from (macros/salesforce_silver_object.sql). Replaced per object when the
+# describe changes (describe_hash), in one transaction.
+FIELDS_COLUMNS = (("object_name", "varchar not null"), ("field_name", "varchar not null"),
+                  ("column_name", "varchar not null"), ("field_type", "varchar not null"), ("soap_type", "varchar"),
+                  ("field_label", "varchar"), ("field_length", "bigint"), ("field_precision", "bigint"),
+                  ("field_scale", "bigint"), ("is_calculated", "boolean not null"), ("reference_to", "varchar"),
+                  ("is_extracted", "boolean not null"), ("left_out_reason", "varchar"),
+                  ("field_position", "integer not null"), ("describe_hash", "varchar not null"),
+                  ("_extracted_at", "timestamp not null"), ("_source", "varchar not null"))
 AUDIT_TYPES = {
     "started_at": "timestamp", "finished_at": "timestamp", "extracted_at": "timestamp", "duration_s": "double",
     "rows_received": "bigint", "rows_landed": "bigint", "rows_deleted": "bigint", "tombstones": "bigint",
@@ -109,6 +124,22 @@ select dag_run_id, source, object_name,
 from audit.extract_batches
 group by dag_run_id, source, object_name
 """
+
+
+def describe_rows(schema: ObjectSchema) -> list[list]:
+    """The describe of ``schema`` as bronze.salesforce_fields rows, up to (not including) describe_hash."""
+    extracted = set(schema.fields)
+    rows = []
+    for info in schema.described:
+        rows.append([schema.object_name, info.name, info.name.lower(), info.field_type, info.soap_type, info.label,
+                     info.length, info.precision, info.scale, info.calculated, ",".join(info.reference_to) or None,
+                     info.name in extracted, None if info.name in extracted else schema.left_out.get(info.name),
+                     info.position])
+    return rows
+
+
+def describe_hash(rows: list[list]) -> str:
+    return hashlib.sha256(json.dumps(rows, default=str, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def quote_ident(name: str) -> str:
@@ -248,6 +279,7 @@ class SqlBronzeWriter:
                     self._table_ddl("state.salesforce_open_jobs", OPEN_JOBS_COLUMNS),
                     self._table_ddl("state.salesforce_orgs", ORGS_COLUMNS),
                     self._table_ddl(f"bronze.{TOMBSTONES_TABLE}", TOMBSTONES_COLUMNS),
+                    self._table_ddl(f"bronze.{FIELDS_TABLE}", FIELDS_COLUMNS),
                     self._table_ddl("audit.extract_batches", [("batch_id", "varchar primary key")] + [
                         (c, AUDIT_TYPES.get(c, "varchar")) for c in AUDIT_COLUMNS[1:]])):
             self._execute(ddl)
@@ -262,6 +294,32 @@ class SqlBronzeWriter:
                 self._execute(f"alter table audit.extract_batches add column {column} "
                               f"{self._type(AUDIT_TYPES.get(column, 'varchar'))}")
         self._execute(self.OBJECT_RUNS_VIEW)
+
+    # --- field metadata ----------------------------------------------------------------------------------------
+    def save_fields(self, source: str, schema: ObjectSchema) -> bool:
+        """Keep bronze.salesforce_fields = ``schema``'s describe for (source, object): replaced in one transaction
+        when the describe (or which fields are extracted) changed, untouched otherwise. True when it was written."""
+        rows = describe_rows(schema)
+        digest = describe_hash(rows)
+        stored = self._execute(
+            f"select max(describe_hash), count(*) from bronze.{FIELDS_TABLE} where _source = ? and object_name = ?",
+            [source, schema.object_name]).fetchone()
+        if stored[0] == digest and int(stored[1] or 0) == len(rows):
+            return False
+        now = _utcnow()
+        names = [name for name, _ in FIELDS_COLUMNS]
+        values = [[*row, digest, now, source] for row in rows]
+
+        def write():
+            self._execute(f"delete from bronze.{FIELDS_TABLE} where _source = ? and object_name = ?",
+                          [source, schema.object_name])
+            row_sql = "(" + ", ".join("?" for _ in names) + ")"
+            for start in range(0, len(values), 100):
+                chunk = values[start:start + 100]
+                self._execute(f"insert into bronze.{FIELDS_TABLE} ({', '.join(names)}) values "
+                              f"{', '.join(row_sql for _ in chunk)}", [v for r in chunk for v in r])
+        self._transaction(write)
+        return True
 
     # --- state -------------------------------------------------------------------------------------------------
     def object_states(self, source: str) -> dict[str, ObjectState]:

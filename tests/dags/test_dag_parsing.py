@@ -230,3 +230,28 @@ def test_the_as_of_template_renders_the_logical_date_or_the_run_after(tmp_path):
     assert template.render(logical_date=logical, dag_run=run) == "2026-02-28 23:45:30"
     assert template.render(logical_date=None, dag_run=run) == "2026-03-01 00:15:00"
     assert template.render(dag_run=run) == "2026-03-01 00:15:00"
+def test_generated_silver_is_one_task_not_one_per_model(manifest_path, tmp_path):
+    """The generated silver of every extracted object (dbt_project/silver/salesforce_objects/) is built by ONE task of
+    the silver group, beside gold: with generated models in the manifest, Cosmos renders none of them."""
+    manifest = json.loads(manifest_path.read_text())
+    template = next(n for n in manifest["nodes"].values()
+                    if n["resource_type"] == "model" and n["original_file_path"].startswith("dbt_project/silver/"))
+    for name in ("widget__c", "gadget__c", "account"):
+        model = f"int_salesforce_object__{name}"
+        path = f"silver/salesforce_objects/{model}.sql"
+        manifest["nodes"][f"model.medallion.{model}"] = {
+            **template, "unique_id": f"model.medallion.{model}", "name": model, "alias": model,
+            "path": path, "original_file_path": f"dbt_project/{path}", "fqn": ["medallion", *path[:-4].split("/")],
+            "depends_on": {"macros": [], "nodes": []}}
+    with_generated = tmp_path / "manifest.json"
+    with_generated.write_text(json.dumps(manifest))
+    result = parse(with_generated, tmp_path / "airflow_home", {})
+    assert result["import_errors"] == {}
+    tasks = result["dags"]["salesforce_medallion"]["tasks"]
+    assert not [t for t in tasks if "int_salesforce_object__" in t], "no Cosmos task per generated model"
+    one = tasks["silver.salesforce_objects"]
+    assert one["type"] == "PythonOperator" and one["pool"] == "duckdb_writer"
+    assert one["upstream"] and all(t.startswith("bronze.") for t in one["upstream"]), "after bronze"
+    assert "silver.salesforce_objects" in tasks["audit"]["upstream"]
+    assert not any("silver.salesforce_objects" in v["upstream"] for t, v in tasks.items() if t.startswith("gold.")), \
+        "gold reads none of it: it never waits for it"

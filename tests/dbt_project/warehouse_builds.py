@@ -188,8 +188,13 @@ def run_dbt(command: list[str], target: str, work_dir: Path, **env: str) -> dbtR
         return dbtRunner().invoke(args)
 
 
+# The generated silver of every extracted object (gitignored; present after a `make run`) is built and tested by
+# tests/dbt_project/test_silver_objects.py against a bronze with field metadata, never by the fixture's builds.
+GENERATED_MODELS = "path:dbt_project/silver/salesforce_objects"
+
+
 def run_dbt_build(target: str, work_dir: Path, **env: str) -> dbtRunnerResult:
-    return run_dbt(["build"], target, work_dir, **env)
+    return run_dbt(["build", "--exclude", GENERATED_MODELS], target, work_dir, **env)
 
 
 def failures(result: dbtRunnerResult) -> list[tuple[str, str, str]]:

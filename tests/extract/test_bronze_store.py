@@ -19,8 +19,9 @@ from extract.bronze_store import MANIFEST, BronzeStore, StoreError
 from extract.object_extraction import ObjectWork, extract_object, extract_objects
 from extract.options import ExtractOptions
 from extract.replay import replay, replay_duckdb, run
+from extract.warehouse.bronze import FIELDS_TABLE
 from extract.warehouse.duckdb_bronze import DuckDBBronzeWriter
-from tests.dbt_project.warehouse_builds import failures, run_dbt
+from tests.dbt_project.warehouse_builds import GENERATED_MODELS, failures, run_dbt
 from tests.extract.conftest import FAST_RETRY
 from tests.extract.crash_harness import cycle_spec, run_child
 
@@ -37,6 +38,9 @@ def bronze_tables(path: Path) -> dict[str, list[tuple]]:
         tables = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'bronze' "
             "and table_type = 'BASE TABLE' order by 1").fetchall()]
+        # the field metadata is not a landed batch (the store does not archive it; each object's next extraction
+        # writes it again): what the store holds is compared
+        tables = [t for t in tables if t != FIELDS_TABLE]
         result = {}
         for table in tables:
             columns = sorted(r[0] for r in con.execute(
@@ -55,7 +59,7 @@ def object_states(path: Path) -> list[tuple]:
 
 def build_silver(path: Path, work_dir: Path) -> dict[str, list[tuple]]:
     """dbt seeds + the bronze and silver models on this warehouse; every silver table's rows, sorted."""
-    for command in (["seed"], ["run", "--select", "+path:dbt_project/silver"]):
+    for command in (["seed"], ["run", "--select", "+path:dbt_project/silver", "--exclude", GENERATED_MODELS]):
         result = run_dbt(command, "local", work_dir, MEDALLION_DUCKDB_PATH=str(path))
         assert result.success, failures(result)
     with duckdb.connect(str(path)) as con:  # dbt's own instance is still open: the same (default) config
