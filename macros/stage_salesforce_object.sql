@@ -76,7 +76,7 @@ with landed as (
         cast('{{ org_source }}' as {{ dbt.type_string() }}) as source_relation,
         {{ medallion.row_to_json_text('landed_row', landed_columns) }} as _raw_record
     from {{ relation }} as landed_row
-    {% if not loop.last %}union all{% endif %}
+    {% if not loop.last %} union all {% endif %}
     {%- endfor %}
 
 ),

@@ -4,9 +4,9 @@
        upper case). Keys are unique in an org; when several orgs hold the key, the first org in source_relation
        order wins (the default org, `salesforce`, sorts first).
     2. name_country: no key match, and exactly one live account WITHOUT a customer key has the customer's name
-       and billing country (both compared by name_match_key: case, spacing and punctuation ignored). An account
-       with a key is only ever matched by its key.
-    3. ambiguous_name_country: several such accounts share the name and country - none is chosen.
+       and billing country (both compared by name_match_key: case, spacing and punctuation ignored) in the first
+       org (source_relation order) holding any such account. An account with a key is only ever matched by its key.
+    3. ambiguous_name_country: several such accounts of that org share the name and country - none is chosen.
     4. unmatched: nothing matched (or the customer has no name or country for rule 2).
 -#}
 with customers as (
@@ -53,19 +53,34 @@ key_matches as (
 
 ),
 
-name_candidates as (
+name_candidates_by_org as (
 
     select
         customers.customer_id,
+        accounts.source_relation,
         min(accounts.account_id) as account_id,
-        min(accounts.source_relation) as source_relation,
         count(*) as candidate_count
     from customers
     inner join accounts
         on accounts.name_key = customers.name_key
         and accounts.country_key = customers.country_key
         and accounts.customer_key is null
-    group by customers.customer_id
+    group by customers.customer_id, accounts.source_relation
+
+),
+
+name_candidates as (
+
+    select customer_id, source_relation, account_id, candidate_count
+    from (
+        select
+            name_candidates_by_org.*,
+            row_number() over (
+                partition by name_candidates_by_org.customer_id order by name_candidates_by_org.source_relation
+            ) as org_rank
+        from name_candidates_by_org
+    ) as ranked
+    where org_rank = 1
 
 )
 

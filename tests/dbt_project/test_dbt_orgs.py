@@ -86,7 +86,9 @@ def test_the_default_orgs_rows_are_those_of_the_one_org_build(two_org_warehouse,
     for name, rows in duckdb_warehouse.tables.items():
         if not rows or "source_relation" not in rows[0]:
             continue  # the seed; the sync model (its columns are the Account's fields: next test)
-        assert sorted(of(two_org_warehouse.table(name), "salesforce"), key=sort_key) == sorted(rows, key=sort_key), name
+        # rows of no org (ERP invoices matched to no account: source_relation NULL) are compared by neither side
+        assert sorted(of(two_org_warehouse.table(name), "salesforce"), key=sort_key) == sorted(
+            of(rows, "salesforce"), key=sort_key), name
         compared.append(name)
     assert len(compared) >= 15, compared
     # joins stay inside an org: Big Co's opportunities resolve its key in the default org, not in org2
