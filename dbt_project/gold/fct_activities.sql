@@ -63,7 +63,8 @@ task_activities as (
         (
             tasks.is_closed
             or coalesce(tasks.status in (
-                {%- for status in closed_statuses %}'{{ status }}'{{ ", " if not loop.last }}{% endfor -%}
+                {%- for status in closed_statuses %}'{{ status }}'{{ ", " if not loop.last }}
+                    {% endfor -%}
             ), false)
         ) as is_completed,
         tasks.created_at,

@@ -46,7 +46,7 @@ teams as (
     from reporting_lines
     where user_id <> manager_user_id
     union
-    select source_relation, manager_user_id, manager_user_id from managers
+    select source_relation, manager_user_id, manager_user_id as member_user_id from managers
 
 ),
 

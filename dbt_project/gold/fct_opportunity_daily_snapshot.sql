@@ -47,8 +47,8 @@ day_versions as (
     select
         versions.*,
         row_number() over (
-            partition by source_relation, opportunity_id, state_date
-            order by system_modstamp desc, _extracted_at desc, _batch_id desc
+            partition by versions.source_relation, versions.opportunity_id, versions.state_date
+            order by versions.system_modstamp desc, versions._extracted_at desc, versions._batch_id desc
         ) as rank_in_day
     from versions
 
@@ -58,11 +58,23 @@ day_states as (
 
     select
         day_versions.*,
-        lag(is_closed) over (partition by source_relation, opportunity_id order by state_date) as was_closed,
-        lag(is_deleted) over (partition by source_relation, opportunity_id order by state_date) as was_deleted,
-        lead(state_date) over (partition by source_relation, opportunity_id order by state_date) as next_state_date
+        lag(day_versions.is_closed)
+            over (
+                partition by day_versions.source_relation, day_versions.opportunity_id order by day_versions.state_date
+            )
+            as was_closed,
+        lag(day_versions.is_deleted)
+            over (
+                partition by day_versions.source_relation, day_versions.opportunity_id order by day_versions.state_date
+            )
+            as was_deleted,
+        lead(day_versions.state_date)
+            over (
+                partition by day_versions.source_relation, day_versions.opportunity_id order by day_versions.state_date
+            )
+            as next_state_date
     from day_versions
-    where rank_in_day = 1
+    where day_versions.rank_in_day = 1
 
 ),
 
@@ -71,10 +83,14 @@ spans as (
     select
         day_states.*,
         case
-            when is_deleted then null
-            when is_closed and coalesce(was_closed, false) and not coalesce(was_deleted, false) then null
-            when is_closed then state_date
-            when next_state_date is not null then {{ add_days('next_state_date', -1) }}
+            when day_states.is_deleted then null
+            when
+                day_states.is_closed
+                and coalesce(day_states.was_closed, false)
+                and not coalesce(day_states.was_deleted, false)
+                then null
+            when day_states.is_closed then day_states.state_date
+            when day_states.next_state_date is not null then {{ add_days('next_state_date', -1) }}
             else {{ as_of_date() }}
         end as last_date
     from day_states
@@ -84,7 +100,8 @@ spans as (
 digits as (
 
     {% for digit in range(10) -%}
-    select {{ digit }} as digit{% if not loop.last %} union all {% endif %}
+    select {{ digit }} as digit{% if not loop.last %}
+    union all {% endif %}
     {% endfor %}
 
 ),

@@ -35,7 +35,8 @@ with_previous as (
 
     select
         versions.*,
-        lag(stage_name) over (partition by source_relation, opportunity_id order by version_number)
+        lag(versions.stage_name)
+            over (partition by versions.source_relation, versions.opportunity_id order by versions.version_number)
             as previous_stage_name
     from versions
 
@@ -45,13 +46,21 @@ changes as (
 
     select
         with_previous.*,
-        row_number() over (partition by source_relation, opportunity_id order by version_number)
+        row_number()
+            over (
+                partition by with_previous.source_relation, with_previous.opportunity_id
+                order by with_previous.version_number
+            )
             as transition_number,
-        lag(system_modstamp) over (partition by source_relation, opportunity_id order by version_number)
+        lag(with_previous.system_modstamp)
+            over (
+                partition by with_previous.source_relation, with_previous.opportunity_id
+                order by with_previous.version_number
+            )
             as previous_change_at
     from with_previous
-    where previous_stage_name is not null
-        and stage_name <> previous_stage_name
+    where with_previous.previous_stage_name is not null
+        and with_previous.stage_name <> with_previous.previous_stage_name
 
 )
 

@@ -62,7 +62,7 @@ static as (
         cast('9999-12-31' as date) as valid_to,
         cast('static' as {{ dbt.type_string() }}) as rate_source
     from currency_types
-    where iso_code not in (select iso_code from dated)
+    where iso_code not in (select dated.iso_code from dated)
 
 ),
 
@@ -81,14 +81,14 @@ seeded as (
         cast(conversion_rate as {{ dbt.type_numeric() }}) / coalesce((
             select min(cast(base.conversion_rate as {{ dbt.type_numeric() }}))
             from {{ ref('currency_conversion_rates') }} as base
-            where upper(trim(base.iso_code)) = (select org_corporate_currency from org_corporate)
+            where upper(trim(base.iso_code)) = (select org_corporate.org_corporate_currency from org_corporate)
         ), 1) as conversion_rate,
         cast(valid_from as date) as valid_from,
         cast(valid_to as date) as valid_to,
         cast('seed' as {{ dbt.type_string() }}) as rate_source
     from {{ ref('currency_conversion_rates') }}
-    where upper(trim(iso_code)) not in (select iso_code from dated)
-        and upper(trim(iso_code)) not in (select iso_code from static)
+    where upper(trim(iso_code)) not in (select dated.iso_code from dated)
+        and upper(trim(iso_code)) not in (select static.iso_code from static)
 
 ),
 

@@ -36,9 +36,9 @@ versions as (
 
     select
         keyed.*,
-        max(invoice_id) over (partition by invoice_number) as known_invoice_id,
-        max(order_id) over (partition by invoice_number) as known_order_id,
-        max(customer_id) over (partition by invoice_number) as known_customer_id,
+        max(keyed.invoice_id) over (partition by keyed.invoice_number) as known_invoice_id,
+        max(keyed.order_id) over (partition by keyed.invoice_number) as known_order_id,
+        max(keyed.customer_id) over (partition by keyed.invoice_number) as known_customer_id,
         {{ erp_is_latest_version('invoice_number', 'source_priority') }} as is_latest_version
     from keyed
 

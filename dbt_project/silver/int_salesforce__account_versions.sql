@@ -53,11 +53,11 @@ validated as (
         staged.source_relation,
         staged._raw_record
     from staged
-    {{ picklist_joins('Account', picklists, 'staged') }}
+    as {{ picklist_joins('Account', picklists, 'staged') }}
 
 )
 
 select
     validated.*,
-    {{ is_latest_version('account_id') }} as is_latest_version
+    {{ is_latest_version('account_id') }}
 from validated

@@ -45,11 +45,11 @@ validated as (
         staged.source_relation,
         staged._raw_record
     from staged
-    {{ picklist_joins('Campaign', picklists, 'staged') }}
+    as {{ picklist_joins('Campaign', picklists, 'staged') }}
 
 )
 
 select
     validated.*,
-    {{ is_latest_version('campaign_id') }} as is_latest_version
+    {{ is_latest_version('campaign_id') }}
 from validated

@@ -49,11 +49,11 @@ validated as (
         staged.source_relation,
         staged._raw_record
     from staged
-    {{ picklist_joins('Contact', picklists, 'staged') }}
+    as {{ picklist_joins('Contact', picklists, 'staged') }}
 
 )
 
 select
     validated.*,
-    {{ is_latest_version('contact_id') }} as is_latest_version
+    {{ is_latest_version('contact_id') }}
 from validated

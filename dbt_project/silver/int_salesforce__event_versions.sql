@@ -51,11 +51,11 @@ validated as (
         staged.source_relation,
         staged._raw_record
     from staged
-    {{ picklist_joins('Event', picklists, 'staged') }}
+    as {{ picklist_joins('Event', picklists, 'staged') }}
 
 )
 
 select
     validated.*,
-    {{ is_latest_version('event_id') }} as is_latest_version
+    {{ is_latest_version('event_id') }}
 from validated

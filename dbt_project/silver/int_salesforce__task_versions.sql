@@ -40,11 +40,11 @@ validated as (
         staged.source_relation,
         staged._raw_record
     from staged
-    {{ picklist_joins('Task', picklists, 'staged') }}
+    as {{ picklist_joins('Task', picklists, 'staged') }}
 
 )
 
 select
     validated.*,
-    {{ is_latest_version('task_id') }} as is_latest_version
+    {{ is_latest_version('task_id') }}
 from validated

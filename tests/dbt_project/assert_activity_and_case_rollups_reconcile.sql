@@ -67,7 +67,7 @@ where activity_rollup.source_relation is null
 
 union all
 
-select 'cases', case_detail.source_relation
+select 'cases' as rollup, case_detail.source_relation
 from case_detail
 left join case_rollup
     on case_rollup.source_relation = case_detail.source_relation

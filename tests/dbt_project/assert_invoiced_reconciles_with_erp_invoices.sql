@@ -7,8 +7,9 @@ with silver as (
     select
         sum({{ converted_amount('invoices.subtotal', 'rates') }}) as amount,
         count({{ converted_amount('invoices.subtotal', 'rates') }}) as converted_count,
-        sum(case when {{ converted_amount('invoices.subtotal', 'rates') }} is null then 1 else 0 end) as without_rate_count
-    from {{ relation_of('int_erp__invoices') }} as invoices
+        sum(case when {{ converted_amount('invoices.subtotal', 'rates') }} is null then 1 else 0 end)
+            as without_rate_count
+    from {{ relation_of('int_erp__invoices') }} as invoices  -- noqa: AL05
     {{ currency_conversion_joins('rates', 'invoices.currency', 'invoices.invoice_date',
                                  relation_of('int_currency__conversion_rates')) }}
     where coalesce(invoices.status, '') <> 'void' and invoices.subtotal is not null and invoices.invoice_date is not null
@@ -26,7 +27,11 @@ gold as (
 
 )
 
-select silver.amount as silver_amount, gold.amount as gold_amount, silver.converted_count, gold.converted_count
+select
+    silver.amount as silver_amount,
+    gold.amount as gold_amount,
+    silver.converted_count as silver_converted_count,
+    gold.converted_count as gold_converted_count
 from silver
 cross join gold
 where abs(coalesce(silver.amount, 0) - coalesce(gold.amount, 0)) > 0.005 * gold.row_count + 0.000001

@@ -16,8 +16,8 @@ snapshot_open as (
     from {{ ref('fct_opportunity_daily_snapshot') }}
     where is_as_of_date and is_open
         and opportunity_id in (
-            select opportunity_id from {{ ref('fct_opportunities') }}
-            where system_modstamp <= {{ as_of_timestamp() }}
+            select live.opportunity_id from {{ ref('fct_opportunities') }} as live
+            where live.system_modstamp <= {{ as_of_timestamp() }}
         )
 
 ),

@@ -3,8 +3,18 @@ with ordered as (
 
     select
         transitions.*,
-        lag(to_stage) over (partition by source_relation, opportunity_id order by transition_number) as previous_to_stage,
-        lag(changed_at) over (partition by source_relation, opportunity_id order by transition_number) as previous_changed_at
+        lag(transitions.to_stage)
+            over (
+                partition by transitions.source_relation, transitions.opportunity_id
+                order by transitions.transition_number
+            )
+            as previous_to_stage,
+        lag(transitions.changed_at)
+            over (
+                partition by transitions.source_relation, transitions.opportunity_id
+                order by transitions.transition_number
+            )
+            as previous_changed_at
     from {{ ref('fct_opportunity_stage_transitions') }} as transitions
 
 )
