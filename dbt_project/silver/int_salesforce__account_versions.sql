@@ -53,11 +53,11 @@ validated as (
         staged.source_relation,
         staged._raw_record
     from staged
-    as {{ picklist_joins('Account', picklists, 'staged') }}
+    {{ picklist_joins('Account', picklists, 'staged') }}
 
 )
 
 select
     validated.*,
-    {{ is_latest_version('account_id') }}
+    {{ is_latest_version('account_id') }} as is_latest_version
 from validated

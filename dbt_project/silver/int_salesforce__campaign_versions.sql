@@ -45,11 +45,11 @@ validated as (
         staged.source_relation,
         staged._raw_record
     from staged
-    as {{ picklist_joins('Campaign', picklists, 'staged') }}
+    {{ picklist_joins('Campaign', picklists, 'staged') }}
 
 )
 
 select
     validated.*,
-    {{ is_latest_version('campaign_id') }}
+    {{ is_latest_version('campaign_id') }} as is_latest_version
 from validated

@@ -48,11 +48,11 @@ validated as (
         staged.source_relation,
         staged._raw_record
     from staged
-    as {{ picklist_joins('Case', picklists, 'staged') }}
+    {{ picklist_joins('Case', picklists, 'staged') }}
 
 )
 
 select
     validated.*,
-    {{ is_latest_version('case_id') }}
+    {{ is_latest_version('case_id') }} as is_latest_version
 from validated

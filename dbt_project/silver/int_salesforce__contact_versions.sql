@@ -49,11 +49,11 @@ validated as (
         staged.source_relation,
         staged._raw_record
     from staged
-    as {{ picklist_joins('Contact', picklists, 'staged') }}
+    {{ picklist_joins('Contact', picklists, 'staged') }}
 
 )
 
 select
     validated.*,
-    {{ is_latest_version('contact_id') }}
+    {{ is_latest_version('contact_id') }} as is_latest_version
 from validated

@@ -51,11 +51,11 @@ validated as (
         staged.source_relation,
         staged._raw_record
     from staged
-    as {{ picklist_joins('Event', picklists, 'staged') }}
+    {{ picklist_joins('Event', picklists, 'staged') }}
 
 )
 
 select
     validated.*,
-    {{ is_latest_version('event_id') }}
+    {{ is_latest_version('event_id') }} as is_latest_version
 from validated

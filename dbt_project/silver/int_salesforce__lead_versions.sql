@@ -52,11 +52,11 @@ validated as (
         staged.source_relation,
         staged._raw_record
     from staged
-    as {{ picklist_joins('Lead', picklists, 'staged') }}
+    {{ picklist_joins('Lead', picklists, 'staged') }}
 
 )
 
 select
     validated.*,
-    {{ is_latest_version('lead_id') }}
+    {{ is_latest_version('lead_id') }} as is_latest_version
 from validated

@@ -40,11 +40,11 @@ validated as (
         staged.source_relation,
         staged._raw_record
     from staged
-    as {{ picklist_joins('Product2', picklists, 'staged') }}
+    {{ picklist_joins('Product2', picklists, 'staged') }}
 
 )
 
 select
     validated.*,
-    {{ is_latest_version('product_id') }}
+    {{ is_latest_version('product_id') }} as is_latest_version
 from validated
