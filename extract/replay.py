@@ -33,7 +33,7 @@ from pathlib import Path
 
 from extract.bronze_store import BronzeStore, Manifest, StoreError, iter_parquet
 from extract.warehouse.bronze import ObjectState, bronze_table_name
-from extract.warehouse.sql_bronze import quote_literal
+from extract.warehouse.sql_bronze import KEPT_BRONZE_TABLES, quote_literal
 
 CARRIED_OVER = ("salesforce_orgs", "salesforce_open_jobs")  # kept by an in-place replay, whatever the warehouse
 
@@ -207,6 +207,10 @@ def _carry_over(writer, warehouse: Path) -> None:
     try:
         for table in CARRIED_OVER:
             writer.execute(f"insert into state.{table} select * from _before.state.{table}")
+        for table in KEPT_BRONZE_TABLES:  # each object's latest describe: no batch carries it
+            if writer.query("select count(*) from duckdb_tables() where database_name = '_before' "
+                            "and schema_name = 'bronze' and table_name = ?", [table])[0][0]:
+                writer.execute(f"create or replace table bronze.{table} as select * from _before.bronze.{table}")
     finally:
         writer.execute("detach _before")
 

@@ -91,6 +91,8 @@ TOMBSTONES_COLUMNS = (("object_name", "varchar not null"), ("id", "varchar not n
                       ("detected_by", "varchar not null"), ("_batch_id", "varchar not null"),
                       ("_extracted_at", "timestamp not null"), ("_source", "varchar not null"))
 # what an in-place replay rebuilds besides bronze (the org table and open Bulk jobs are kept as they are)
+# bronze tables no batch carries, which an in-place replay keeps as they are: each object's latest describe
+KEPT_BRONZE_TABLES = ("salesforce_fields",)
 REPLAYED_STATE_TABLES = (("state", "salesforce_objects"), ("state", "salesforce_window_keys"),
                          ("audit", "extract_batches"))
 # One row per (source, object, field) of the object's latest describe (fields hidden by field-level security are not
@@ -713,11 +715,13 @@ class SqlBronzeWriter:
     def replayed_tables(self) -> list[tuple[str, str]]:
         """(schema, table) of every table an in-place replay rebuilds: bronze's base tables (not dbt's staging
         views beside them), each object's state, the lookback window's keys and the batch audit. The org table
-        and the open Bulk jobs are not history: they stay as they are."""
+        and the open Bulk jobs are not history: they stay as they are; so is bronze.salesforce_fields, each
+        object's latest describe (no batch carries it)."""
         bronze = [r[0] for r in self._execute(
             "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
             "and table_catalog = current_database() order by table_name", [self._schema_name("bronze")]).fetchall()]
-        return [("bronze", name.lower()) for name in bronze] + list(REPLAYED_STATE_TABLES)
+        return [("bronze", name.lower()) for name in bronze if name.lower() not in KEPT_BRONZE_TABLES] + list(
+            REPLAYED_STATE_TABLES)
 
     def _schema_name(self, schema: str) -> str:
         """A schema's name as information_schema holds it (Snowflake: upper case)."""
