@@ -5,10 +5,11 @@ run time; a large object per task, small ones packed together): one such group p
 the default org, `extract_<name>` for the others, MEDALLION_SALESFORCE_ORGS), in parallel with each other and with
 the ERP's groups (erp_database, erp_files, erp_api: each skipped at run time without its connection or drop
 folder), all converging
->> bronze (and source_freshness beside it: dbt source freshness on the loader timestamp; a stale source warns,
-one past its error threshold fails the run) >> silver (Cosmos, plus one task building the generated silver of every
-extracted object) >> gold (Cosmos, tests after each model) >> reverse syncs (one per sync_ exposure, after its
-tests; skipped at run time without a Hightouch connection) >> audit (always runs; the run fails when any task
+>> bronze (one dbt build of the staging views with their tests; and source_freshness beside it: dbt source
+freshness on the loader timestamp; a stale source warns, one past its error threshold fails the run) >> silver
+(Cosmos: a task per model, then the layer's tests; plus one task building the generated silver of every extracted
+object) >> gold (the same) >> reverse syncs (one per sync_ exposure, after gold's tests; skipped at run time without
+a Hightouch connection) >> audit (always runs; the run fails when any task
 failed). Settings come from dags/medallion/config.py; the callables live in dags/medallion/.
 """
 
@@ -21,7 +22,8 @@ from airflow.providers.standard.operators.python import PythonOperator, ShortCir
 from airflow.sdk import DAG, TaskGroup
 
 from medallion import config
-from medallion.dbt_groups import dbt_layer_group
+from medallion.dbt_groups import bronze_group, dbt_layer_group
+from medallion.dbt_layers import TEST_TASK
 from medallion.erp_tasks import (
     erp_connection_exists,
     erp_drop_dir_exists,
@@ -91,7 +93,7 @@ with DAG(
             configured >> erp_extract >> erp_done
         erp_groups.append(erp_group)
 
-    bronze = dbt_layer_group("bronze", settings, DEFAULT_ARGS)
+    bronze = bronze_group(settings, DEFAULT_ARGS)
     silver = dbt_layer_group("silver", settings, DEFAULT_ARGS)
     gold = dbt_layer_group("gold", settings, DEFAULT_ARGS)
     [*extract_groups, *erp_groups] >> bronze
@@ -133,5 +135,5 @@ with DAG(
                     task_id=f"hightouch_{sync.exposure}", sync_slug=sync.hightouch_sync_slug,
                     connection_id=settings.hightouch_conn_id, synchronous=True, wait_seconds=1, timeout=1800)
                 hightouch >> sync_task
-                gold.tasks_map[sync.model_unique_id] >> sync_task
+                [gold.tasks_map[sync.model_unique_id], gold.tasks_map[TEST_TASK]] >> sync_task
         reverse_sync >> audit

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from medallion.dbt_layers import project_tests, task_running_test
+
 log = logging.getLogger(__name__)
 
 TASK_RUNS_DDL = """
@@ -226,25 +228,12 @@ def extraction_summary(con, run_id: str) -> dict:
 
 
 def dbt_test_counts(manifest_path: Path, succeeded_tasks: set[str]) -> tuple[int, int]:
-    """(passed, total): a dbt test passed when a task that runs it succeeded.
-
-    Cosmos runs a model's tests inside ``<group>.<model>_model_build`` (TestBehavior.BUILD; ``<model>.test`` with
-    AFTER_EACH); a test with several parents is detached into its own task named after the test.
-    """
+    """(passed, total) over every data test and unit test of the project: a test passed when the task that runs it
+    (dbt_layers.task_running_test: bronze.build, <layer>.test, silver.salesforce_objects) succeeded."""
     manifest = json.loads(manifest_path.read_text())
-    short = {t.split(".", 1)[-1] for t in succeeded_tasks}
-    passed = total = 0
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "test":
-            continue
-        models = [n.split(".")[-1] for n in node["depends_on"]["nodes"] if n.startswith("model.")]
-        if not models:
-            continue
-        total += 1
-        detached = any(node["name"] in task for task in short)
-        by_parent = all(f"{m}.test" in short or f"{m}_model_build" in short for m in models)
-        passed += detached or by_parent
-    return passed, total
+    tests = project_tests(manifest)
+    passed = sum(1 for test in tests if task_running_test(test, manifest) in succeeded_tasks)
+    return passed, len(tests)
 
 
 def summarise_run(warehouse: dict, manifest_path: Path, dag_id: str, run_id: str, run_started: datetime | None,

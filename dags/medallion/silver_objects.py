@@ -50,6 +50,9 @@ MODEL_YML = """  - name: {model}
     columns:
       - name: id
         description: Salesforce Id of the record (unique per source_relation by construction).
+        data_tests:
+          - not_null
+          - unique_per_org
       - name: source_relation
         description: The org the record came from (its source, e.g. salesforce, salesforce_emea).
       - name: is_deleted

@@ -118,14 +118,22 @@ def test_extraction_is_a_plan_then_tasks_mapped_over_its_result(parsed):
     assert len([t for t in tasks if t.startswith("extract.")]) == 3, "no task per object"
 
 
-def test_layers_run_in_order_and_every_model_is_tested_in_its_task(parsed):
+def test_bronze_is_one_build_then_silver_and_gold_run_each_model_then_test_the_layer(parsed):
     tasks = parsed["dags"]["salesforce_medallion"]["tasks"]
-    for layer in ("bronze", "silver", "gold"):
-        assert any(t.startswith(f"{layer}.") for t in tasks), f"no {layer} tasks rendered"
-    builds = [t for t in tasks if t.endswith("_model_build")]
-    assert builds and all(tasks[t]["type"] == "DbtBuildLocalOperator" for t in builds), "dbt build: model + tests"
-    first_bronze = [t for t, v in tasks.items() if t.startswith("bronze.") and "extract.done" in v["upstream"]]
-    assert first_bronze, "bronze waits for extraction"
+    assert [t for t in tasks if t.startswith("bronze.")] == ["bronze.build"], "bronze is one dbt start"
+    assert tasks["bronze.build"]["type"] == "DbtBuildLocalOperator"
+    assert "extract.done" in tasks["bronze.build"]["upstream"], "bronze waits for extraction"
+    for layer in ("silver", "gold"):
+        runs = [t for t in tasks if t.startswith(f"{layer}.") and t.endswith("_run")]
+        assert runs and all(tasks[t]["type"] == "DbtRunLocalOperator" for t in runs)
+        test = tasks[f"{layer}.test"]
+        assert test["type"] == "DbtTestLocalOperator"
+        leaves = [t for t in runs if not any(t in tasks[u]["upstream"] for u in runs)]
+        assert leaves and set(leaves) <= set(test["upstream"]), "the layer's tests run after all its models"
+        assert not [t for t in tasks if t.startswith(f"{layer}.") and t.endswith("_test")
+                    and t != f"{layer}.test"], "no per-test tasks"
+    first_gold = [t for t, v in tasks.items() if t.startswith("gold.") and "silver.test" in v["upstream"]]
+    assert first_gold, "gold waits for silver's tests"
 
 
 def test_source_freshness_runs_after_extraction_and_before_silver(parsed):
@@ -141,8 +149,8 @@ def test_reverse_sync_runs_after_its_model_is_tested_and_audit_always_runs(parse
     tasks = parsed["dags"]["salesforce_medallion"]["tasks"]
     sync = tasks["reverse_sync.hightouch_salesforce__account_update"]
     assert sync["type"] == "HightouchTriggerSyncOperator"
-    assert {"gold.sync_salesforce__account_update_model_build", "reverse_sync.hightouch_connection"} <= set(
-        sync["upstream"])
+    assert {"gold.sync_salesforce__account_update_run", "gold.test",
+            "reverse_sync.hightouch_connection"} <= set(sync["upstream"]), "after its model and gold's tests"
     assert tasks["reverse_sync.hightouch_connection"]["type"] == "ShortCircuitOperator"
     audit = tasks["audit"]
     assert audit["trigger_rule"] == "all_done"

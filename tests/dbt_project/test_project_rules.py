@@ -9,6 +9,8 @@ The rules:
 - every column of a gold model is documented (and every documented gold column exists);
 - every model has at least one test: a data test on it or on one of its columns, a singular test reading it,
   or a unit test of it;
+- every test runs in a task of the DAG: its parents all sit in one layer (a test across layers would be selected by
+  no layer's test task, dags/medallion/dbt_layers.py);
 - every sync_ model is an exposure's dependency (the DAG syncs exposures, docs/ARCHITECTURE.md);
 - every gold model has a row in the README's table of gold models (what it answers).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import defaultdict
 from typing import Any
 
@@ -121,6 +124,17 @@ def test_every_model_has_a_test(project):
     violations = [f"{label(node)}: has no test (data test, singular test or unit test)"
                   for uid, node in models(manifest).items() if uid not in tested]
     assert_no_violations(violations, "at least one test on every model")
+
+
+def test_every_test_runs_in_a_task_of_the_dag(project):
+    sys.path.insert(0, str(REPO_ROOT / "dags"))
+    from medallion.dbt_layers import project_tests, task_running_test
+
+    manifest = project["manifest"]
+    tests = project_tests(manifest)
+    violations = [f"{test['unique_id']}: its parents span layers ({', '.join(test['depends_on']['nodes'])}), so no "
+                  "task of the DAG runs it" for test in tests if task_running_test(test, manifest) is None]
+    assert tests and not violations, "\n".join(violations)
 
 
 def test_every_sync_model_has_an_exposure(project):
