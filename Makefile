@@ -9,7 +9,7 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install manifest run test sandbox bench bench-silver clean crash-trials replay lint lint-fix docs
+.PHONY: help install manifest run test sandbox bench bench-silver bench-sandbox clean crash-trials replay lint lint-fix docs
 
 help:
 	@echo "make run      - run the pipeline once end to end on the embedded default (DuckDB + sandbox org); TARGET=postgres|snowflake"
@@ -17,6 +17,7 @@ help:
 	@echo "make sandbox  - serve the simulated Salesforce org and Hightouch API in the foreground (SCALE=1.0)"
 	@echo "make manifest - build the dbt manifest Cosmos renders the DAG from"
 	@echo "make bench    - benchmark extraction against the sandbox (about 10-15 min; sizes: scripts/bench/__init__.py)"
+	@echo "make bench-sandbox - the sandbox serving 10M narrow and 1M wide rows under 512 MB (tests/sandbox/test_scale.py at full size)"
 	@echo "make bench-silver - incremental build of one generated silver model at 1M and 10M bronze rows (BENCH_SILVER_SIZES)"
 	@echo "make crash-trials - kill extraction at random points, re-run, check bronze against the org (TRIALS=300 SEED=1 [SOURCE=erp] [STORE=1] [WAREHOUSE=postgres|snowflake] [ORGS=2])"
 	@echo "make replay AS_OF=<batch id|timestamp> - rebuild the warehouse's bronze from the bronze store as of then,"
@@ -73,6 +74,11 @@ bench: install manifest
 # (BENCH_SILVER_SIZES=1000000,3000000 for a smaller pair): scripts/bench/silver.py
 bench-silver: install
 	$(UV) run --frozen python -m scripts.bench.silver
+
+# The sandbox's scale test at the sizes of docs/SANDBOX_SCALE.md (make test runs it at 2M narrow / 300k wide rows)
+bench-sandbox: install
+	SANDBOX_SCALE_ROWS=10000000 SANDBOX_SCALE_WIDE_BULK_ROWS=1000000 SANDBOX_SCALE_WIDE_REST_ROWS=200000 \
+		$(UV) run --frozen pytest tests/sandbox/test_scale.py -s -p no:cacheprovider
 
 clean:
 	rm -rf $(STATE) target logs
