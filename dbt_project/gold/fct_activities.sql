@@ -1,19 +1,23 @@
 {#-
-    One row per live activity: Tasks now. Completed means completed: IsClosed, or a Status listed in var
-    task_closed_statuses (for an org that hides IsClosed from the integration user), never "has a due date".
-    Overdue: not completed and due (ActivityDate) before the as-of day (var as_of); due on the as-of day is
-    not overdue yet. The account is the related record's account: WhatId's Account, the Opportunity's or the
-    Case's account, else the WhoId Contact's account.
-
-    Events are designed in: every activity source is a CTE with the columns of `task_activities` (activity_type
-    'Event', is_completed = the event ended at or before var as_of, due_date = its start day), added to the
-    union in `activities`; nothing downstream changes.
+    One row per live activity: every Task and every Event. A task is completed when it is: IsClosed, or a
+    Status listed in var task_closed_statuses (for an org that hides IsClosed from the integration user), never
+    "has a due date"; overdue: not completed and due (ActivityDate) before the as-of day (var as_of), due on the
+    as-of day is not overdue yet. An event is completed once it has ended at or before var as_of (an all-day
+    event without an end: its day is before the as-of day); events are never overdue. The account is the
+    related record's account: WhatId's Account, the Opportunity's or the Case's account, else the WhoId
+    Contact's account, else (events) the event's own AccountId.
 -#}
 {%- set closed_statuses = var('task_closed_statuses') -%}
 
 with tasks as (
 
     select * from {{ ref('int_salesforce__tasks') }}
+
+),
+
+events as (
+
+    select * from {{ ref('int_salesforce__events') }}
 
 ),
 
@@ -45,49 +49,92 @@ task_activities as (
 
     select
         cast('Task' as {{ dbt.type_string() }}) as activity_type,
-        tasks.task_id as activity_id,
-        tasks.subject,
-        tasks.task_subtype as activity_subtype,
-        tasks.status,
-        tasks.priority,
-        tasks.who_id,
-        tasks.who_object,
-        tasks.what_id,
-        tasks.what_object,
-        coalesce(
-            accounts.account_id, opportunities.account_id, cases.account_id, contacts.account_id
-        ) as account_id,
-        tasks.owner_id,
-        tasks.owner_name,
-        tasks.activity_date as due_date,
+        task_id as activity_id,
+        subject,
+        task_subtype as activity_subtype,
+        status,
+        priority,
+        who_id,
+        who_object,
+        what_id,
+        what_object,
+        cast(null as {{ dbt.type_string() }}) as own_account_id,
+        owner_id,
+        owner_name,
+        activity_date as due_date,
         (
-            tasks.is_closed
-            or coalesce(tasks.status in (
+            is_closed
+            or coalesce(status in (
                 {%- for status in closed_statuses %}'{{ status }}'{{ ", " if not loop.last }}
                     {% endfor -%}
             ), false)
         ) as is_completed,
-        tasks.created_at,
-        tasks.source_relation
+        created_at,
+        source_relation
     from tasks
-    left join accounts
-        on accounts.account_id = tasks.what_id
-        and accounts.source_relation = tasks.source_relation
-    left join opportunities
-        on opportunities.opportunity_id = tasks.what_id
-        and opportunities.source_relation = tasks.source_relation
-    left join cases
-        on cases.case_id = tasks.what_id
-        and cases.source_relation = tasks.source_relation
-    left join contacts
-        on contacts.contact_id = tasks.who_id
-        and contacts.source_relation = tasks.source_relation
+
+),
+
+event_activities as (
+
+    select
+        cast('Event' as {{ dbt.type_string() }}) as activity_type,
+        event_id as activity_id,
+        subject,
+        event_subtype as activity_subtype,
+        cast(null as {{ dbt.type_string() }}) as status,
+        cast(null as {{ dbt.type_string() }}) as priority,
+        who_id,
+        who_object,
+        what_id,
+        what_object,
+        account_id as own_account_id,
+        owner_id,
+        owner_name,
+        activity_date as due_date,
+        coalesce(
+            ends_at <= {{ as_of_timestamp() }},
+            activity_date < {{ as_of_date() }},
+            false
+        ) as is_completed,
+        created_at,
+        source_relation
+    from events
 
 ),
 
 activities as (
 
     select * from task_activities
+    union all
+    select * from event_activities
+
+),
+
+related as (
+
+    select
+        activities.*,
+        coalesce(
+            accounts.account_id,
+            opportunities.account_id,
+            cases.account_id,
+            contacts.account_id,
+            activities.own_account_id
+        ) as account_id
+    from activities
+    left join accounts
+        on accounts.account_id = activities.what_id
+        and accounts.source_relation = activities.source_relation
+    left join opportunities
+        on opportunities.opportunity_id = activities.what_id
+        and opportunities.source_relation = activities.source_relation
+    left join cases
+        on cases.case_id = activities.what_id
+        and cases.source_relation = activities.source_relation
+    left join contacts
+        on contacts.contact_id = activities.who_id
+        and contacts.source_relation = activities.source_relation
 
 )
 
@@ -108,11 +155,11 @@ select
     due_date,
     is_completed,
     not is_completed as is_open,
-    coalesce(not is_completed and due_date < {{ as_of_date() }}, false) as is_overdue,
+    coalesce(activity_type = 'Task' and not is_completed and due_date < {{ as_of_date() }}, false) as is_overdue,
     case
-        when not is_completed and due_date < {{ as_of_date() }}
+        when activity_type = 'Task' and not is_completed and due_date < {{ as_of_date() }}
             then {{ days_between('due_date', as_of_date()) }}
     end as days_overdue,
     created_at,
     source_relation
-from activities
+from related

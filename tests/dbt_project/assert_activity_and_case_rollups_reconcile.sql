@@ -1,6 +1,7 @@
 -- Reconciliation: the per owner/account and per owner/priority rollups add up, per org and per measure, to the
--- detail models they roll up. (That fct_activities holds every live task once: its unique key, and the fixture's
--- counts in tests/dbt_project/test_dbt_build.py; a test reading silver here would run in the silver task group.)
+-- detail models they roll up. (That fct_activities holds every live task and event once: its unique key, and
+-- the fixture's counts in tests/dbt_project/test_dbt_build.py; a test reading silver here would run in the silver
+-- task group.)
 with activity_detail as (
 
     select

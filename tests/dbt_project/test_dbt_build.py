@@ -265,13 +265,14 @@ def test_activities(warehouse: BuiltWarehouse):
         "00T000000000002AAA": (None, "Not Started", False, True, 87),  # due 2024-01-06, about a lead
         "00T000000000003AAA": (ACME, "In Progress", False, False, None),  # no due date; on Acme's case
         "00T000000000004AAA": (ACME, "Completed", True, False, None),
-    }
+        "00U000000000001AAA": (ACME, None, True, False, None),  # the kick-off meeting on Acme, ended 2024-03-05
+    }  # (the other event ends before it starts: quarantined in silver)
     by_owner = warehouse.by_key("gold.fct_activities_by_owner_account", "owner_id", "account_id")
     columns = ("activity_count", "completed_activity_count", "open_activity_count", "overdue_activity_count",
                "completion_rate", "overdue_share_of_open", "max_days_overdue")
     assert {k: tuple(r[c] for c in columns) for k, r in by_owner.items()} == {
         (BOB, None): (1, 0, 1, 1, D("0.0000"), D("1.0000"), 87),
-        (BOB, ACME): (2, 1, 1, 0, D("0.5000"), D("0.0000"), None),
+        (BOB, ACME): (3, 2, 1, 0, D("0.6667"), D("0.0000"), None),
     }
 
 
