@@ -50,12 +50,13 @@ $(MANIFEST): .venv/.installed $(DBT_SOURCES)
 run: install manifest
 	$(if $(TARGET),MEDALLION_TARGET=$(TARGET)) $(if $(ORGS),MEDALLION_LOCAL_ORGS=$(ORGS)) $(UV) run --frozen python scripts/run_local.py
 
-# Three workers, a test file each at a time (module fixtures such as an end-to-end run stay on one worker): the
-# suite waits on sandboxes, Airflow and dbt subprocesses as much as it computes (two workers on 2 cores left a sixth
-# of the CPU idle, 35 min). PYTEST_WORKERS=0 runs it serially.
+# Three workers, a test file each at a time (module fixtures such as an end-to-end run stay on one worker), the
+# longest files first (tests/conftest.py SLOW_FIRST; xdist's own order put the end-to-end runs last): the suite waits
+# on sandboxes, Airflow and dbt subprocesses as much as it computes (two workers on 2 cores left a sixth of the CPU
+# idle). PYTEST_WORKERS=0 runs it serially.
 PYTEST_WORKERS ?= 3
 test: install manifest
-	$(UV) run --frozen pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile)
+	$(UV) run --frozen pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 sandbox: install manifest
 	@$(UV) run --frozen python -m sandbox --state-dir $(STATE)/sandbox --manifest $(MANIFEST) \

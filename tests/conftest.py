@@ -15,6 +15,25 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
+# Longest first (make test: `--dist loadfile --no-loadscope-reorder`). Each worker starts with two files, then takes
+# the next in this order as it frees up; xdist's default order (files with the most tests first) started the
+# end-to-end DAG runs, minutes each and one test apiece, last, and the suite waited on them at its end. The three
+# longest open a worker each; the next three are each worker's second file (a short one behind the longest run).
+SLOW_FIRST = (
+    "tests/e2e/test_make_run.py",
+    "tests/e2e/test_make_run_snowflake.py",
+    "tests/e2e/test_real_org_path.py",
+    "tests/dags/test_dag_parsing.py",
+    "tests/e2e/test_make_run_postgres.py",
+    "tests/dbt_project/test_dbt_build.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: i for i, path in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(SLOW_FIRST)))  # stable: the rest keep order
+
+
 @pytest.fixture(scope="session")
 def manifest_path() -> Path:
     assert MANIFEST.exists(), "build the dbt manifest first: make manifest (make test does it)"
